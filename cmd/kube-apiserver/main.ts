@@ -1,0 +1,31 @@
+/** kube-apiserver: parses upstream's flags and runs pkg/apiserver. */
+import { run, defaultApiserverConfig } from '../../pkg/apiserver/server.js';
+import { parseFlags, intFlag, durationFlag, runUntilSignal } from '../../pkg/util/flags.js';
+
+const { values: f } = parseFlags(process.argv.slice(2), {
+  'etcd-servers': { type: 'string' },
+  'bind-address': { type: 'string' },
+  'secure-port': { type: 'string' },
+  'tls-cert-file': { type: 'string' },
+  'tls-private-key-file': { type: 'string' },
+  'etcd-compaction-interval': { type: 'string' },
+  'max-request-body-bytes': { type: 'string' },
+  'advertise-address': { type: 'string' },
+  'watch-bookmark-interval': { type: 'string' },
+  v: { type: 'string' },
+  'log-level': { type: 'string' },
+});
+
+const config = defaultApiserverConfig();
+if (f['etcd-servers']) config.etcdServers = String(f['etcd-servers']).split(',');
+if (f['bind-address']) config.bindAddress = String(f['bind-address']);
+config.port = intFlag(f['secure-port'], 'secure-port') ?? config.port;
+if (f['tls-cert-file']) config.tlsCertFile = String(f['tls-cert-file']);
+if (f['tls-private-key-file']) config.tlsPrivateKeyFile = String(f['tls-private-key-file']);
+config.etcdCompactionIntervalMs = durationFlag(f['etcd-compaction-interval'], 'etcd-compaction-interval') ?? config.etcdCompactionIntervalMs;
+config.maxRequestBodyBytes = intFlag(f['max-request-body-bytes'], 'max-request-body-bytes') ?? config.maxRequestBodyBytes;
+config.watchBookmarkIntervalMs = durationFlag(f['watch-bookmark-interval'], 'watch-bookmark-interval') ?? config.watchBookmarkIntervalMs;
+if (f['advertise-address']) config.advertiseAddress = String(f['advertise-address']);
+if (f['log-level']) config.logLevel = String(f['log-level']) as typeof config.logLevel;
+
+runUntilSignal((signal) => run(config, signal));

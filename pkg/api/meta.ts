@@ -1,0 +1,59 @@
+/** Small helpers over object metadata shared by the registry and controllers. */
+import { randomInt } from 'node:crypto';
+import type { KubeObject } from './types.js';
+
+/** RFC 3339 with second precision, as metav1.Time marshals. */
+export function nowRFC3339(now: Date = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime marshals (events, leases). */
+export function nowMicroRFC3339(now: Date = new Date()): string {
+  return now.toISOString().replace(/Z$/, '000Z');
+}
+
+// Upstream's alphabet for generated names leaves out vowels and look-alikes (util/rand.String).
+const alphanums = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** A random suffix of n characters from upstream's alphabet. */
+export function randomSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphanums[randomInt(alphanums.length)];
+  return s;
+}
+
+/** The name for `generateName`: the base cut so the whole fits in 63 characters, plus 5 random characters. */
+export function generateName(base: string): string {
+  const maxGeneratedNameLength = 58;
+  return (base.length > maxGeneratedNameLength ? base.slice(0, maxGeneratedNameLength) : base) + randomSuffix(5);
+}
+
+/** `ns/name` or `name`, the key form controllers and logs use. */
+export function objectKey(obj: KubeObject): string {
+  const m = obj.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? '');
+}
+
+/** Structural equality for JSON values; key order does not matter. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) if (!deepEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
+/** A deep copy of a JSON value. */
+export function clone<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}

@@ -1,0 +1,281 @@
+/**
+ * kube-apiserver: the REST API on etcd. `run` starts it and resolves once it has shut down
+ * after `signal` aborts.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Etcd3 } from 'etcd3';
+import type { Level } from 'pino';
+import * as errors from '../api/errors.js';
+import { newLogger } from '../log/logger.js';
+import { newMetricsRegistry } from '../metrics/registry.js';
+import { EtcdStore } from '../storage/etcd-store.js';
+import { Registry } from '../registry/registry.js';
+import { RegistryStore } from '../registry/store.js';
+import { builtinResources } from '../registry/resources.js';
+import { ApiserverMetrics } from './metrics.js';
+import { serveResource, sendJSON, sendStatusError, type HandlerContext, type Request } from './handlers.js';
+import { apiVersions, apiGroupList, apiGroup, apiResourceList, aggregatedDiscovery, discoveryContentType } from './discovery.js';
+import { negotiateDiscovery } from './negotiation.js';
+import { versionInfo } from './version.js';
+
+export interface ApiserverConfig {
+  /** etcd client URLs (`--etcd-servers`), several members allowed. */
+  etcdServers: string[];
+  bindAddress: string;
+  /** 0 picks a free port; `onListening` reports it. */
+  port: number;
+  /** Serve https with these (`--tls-cert-file`, `--tls-private-key-file`). Plain http when unset. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** How often etcd is compacted (`--etcd-compaction-interval`); 0 turns compaction off. */
+  etcdCompactionIntervalMs: number;
+  /** Largest request body accepted (3 MiB upstream). */
+  maxRequestBodyBytes: number;
+  /** How often a watch that allows bookmarks gets one. */
+  watchBookmarkIntervalMs: number;
+  logLevel: Level | 'silent';
+  /** The address discovery reports in serverAddressByClientCIDRs. */
+  advertiseAddress?: string;
+  /** Called once the server listens, with its address. */
+  onListening?: (addr: { host: string; port: number; url: string }) => void;
+}
+
+export function defaultApiserverConfig(): ApiserverConfig {
+  return {
+    etcdServers: ['http://127.0.0.1:2379'],
+    bindAddress: '127.0.0.1',
+    port: 6443,
+    etcdCompactionIntervalMs: 5 * 60 * 1000,
+    maxRequestBodyBytes: 3 * 1024 * 1024,
+    watchBookmarkIntervalMs: 60_000,
+    logLevel: 'info',
+  };
+}
+
+/** Reads a body up to the limit; a larger one is answered 413 without reading the rest. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      reject(errors.requestEntityTooLarge(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(errors.requestEntityTooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export async function run(config: ApiserverConfig, signal: AbortSignal): Promise<void> {
+  const logger = newLogger('kube-apiserver', config.logLevel);
+  logger.info({ config: { ...config, onListening: undefined } }, 'starting kube-apiserver');
+  const promRegistry = newMetricsRegistry('kube-apiserver');
+  const metrics = new ApiserverMetrics(promRegistry);
+  const hosts = config.etcdServers.map((s) => s.replace(/^https?:\/\//, ''));
+  const etcdClient = new Etcd3({ hosts, grpcOptions: { 'grpc.keepalive_time_ms': 30_000 } as never });
+  const etcd = new EtcdStore(etcdClient, (operation, type, seconds) => metrics.etcdRequestDuration.observe({ operation, type }, seconds));
+  const registry = new Registry(builtinResources);
+  const namespaceDef = registry.lookup('', 'v1', 'namespaces')!;
+  const store = new RegistryStore(etcd, logger, namespaceDef);
+  const watchAbort = new AbortController();
+  const ctx: HandlerContext = {
+    registry,
+    store,
+    logger,
+    metrics,
+    bookmarkIntervalMs: config.watchBookmarkIntervalMs,
+    maxRequestBodyBytes: config.maxRequestBodyBytes,
+    watchAbort: watchAbort.signal,
+  };
+
+  // Wait for etcd and fill the watch caches before serving.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await etcd.currentRevision();
+      break;
+    } catch (e) {
+      if (signal.aborted) return;
+      if (attempt % 10 === 0) logger.warn({ err: String(e) }, 'waiting for etcd');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  await store.startCaches(registry.storageDefs());
+  metrics.storageObjects.reset();
+  const refreshStorageObjects = () => {
+    for (const [resource, n] of store.cacheSizes()) {
+      const def = registry.storageDefs().find((d) => (d.storageResource ?? d.plural) === resource);
+      const name = def ? (def.group ? `${def.plural}.${def.group}` : def.plural) : resource;
+      metrics.storageObjects.set({ resource: name }, n);
+    }
+  };
+  await ensureDefaultNamespaces(store, registry, logger);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(async (req, res) => {
+    const started = Date.now();
+    res.on('finish', () => {
+      logger.info({ verb: req.method, uri: req.originalUrl, code: res.statusCode, latencyMs: Date.now() - started, userAgent: req.headers['user-agent'] }, 'HTTP');
+    });
+    const url = new URL(req.originalUrl, 'http://x');
+    const path = url.pathname;
+    try {
+      if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+        return await serveHealth(path, url.searchParams.has('verbose'), res, etcd);
+      }
+      if (path === '/metrics') {
+        refreshStorageObjects();
+        const text = await promRegistry.metrics();
+        res.writeHead(200, { 'Content-Type': promRegistry.contentType });
+        res.end(text);
+        return;
+      }
+      if (path === '/version' || path === '/version/') return sendJSON(res, 200, versionInfo());
+      if (req.method === 'GET' && (path === '/api' || path === '/api/')) {
+        const agg = negotiateDiscovery(req.headers.accept);
+        if (agg) return sendJSON(res, 200, aggregatedDiscovery(registry, true, agg), discoveryContentType(agg));
+        return sendJSON(res, 200, apiVersions(config.advertiseAddress ?? `${req.socket.localAddress}:${req.socket.localPort}`));
+      }
+      if (req.method === 'GET' && (path === '/apis' || path === '/apis/')) {
+        const agg = negotiateDiscovery(req.headers.accept);
+        if (agg) return sendJSON(res, 200, aggregatedDiscovery(registry, false, agg), discoveryContentType(agg));
+        return sendJSON(res, 200, apiGroupList(registry));
+      }
+      const parts = path.split('/').filter(Boolean);
+      if (req.method === 'GET' && parts[0] === 'api' && parts.length === 2) {
+        if (!registry.hasGroupVersion('', parts[1]!)) throw errors.pathNotFound();
+        return sendJSON(res, 200, apiResourceList(registry, '', parts[1]!));
+      }
+      if (req.method === 'GET' && parts[0] === 'apis' && parts.length === 2) {
+        const g = apiGroup(registry, parts[1]!);
+        if (!g) throw errors.pathNotFound();
+        return sendJSON(res, 200, g);
+      }
+      if (req.method === 'GET' && parts[0] === 'apis' && parts.length === 3) {
+        if (!registry.hasGroupVersion(parts[1]!, parts[2]!)) throw errors.pathNotFound();
+        return sendJSON(res, 200, apiResourceList(registry, parts[1]!, parts[2]!));
+      }
+      if (parts[0] === 'api' || parts[0] === 'apis') {
+        const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) ? await readBody(req, config.maxRequestBodyBytes) : Buffer.alloc(0);
+        const r: Request = { method: req.method, path, query: url.searchParams, headers: req.headers, body };
+        return await serveResource(ctx, r, res);
+      }
+      if (path.startsWith('/openapi/')) throw errors.pathNotFound();
+      throw errors.pathNotFound();
+    } catch (e) {
+      if (!(e instanceof errors.StatusError)) logger.error({ err: e instanceof Error ? e.stack : String(e) }, 'internal error');
+      if (e instanceof errors.StatusError && e.code === 413) res.setHeader('Connection', 'close');
+      sendStatusError(res, e);
+    }
+  });
+
+  const server = config.tlsCertFile && config.tlsPrivateKeyFile
+    ? https.createServer({ cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsPrivateKeyFile) }, app)
+    : http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.bindAddress, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const scheme = config.tlsCertFile ? 'https' : 'http';
+  const url = `${scheme}://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logger.info({ url }, 'serving');
+  config.onListening?.({ host: addr.address, port: addr.port, url });
+
+  let compactTimer: NodeJS.Timeout | undefined;
+  if (config.etcdCompactionIntervalMs > 0) {
+    let lastRev = 0;
+    compactTimer = setInterval(() => {
+      void (async () => {
+        try {
+          const rev = await etcd.currentRevision();
+          // Compact to the revision seen one interval ago, so recent history stays watchable.
+          if (lastRev > 0) {
+            await etcd.compact(lastRev);
+            logger.info({ revision: lastRev }, 'compacted etcd');
+          }
+          lastRev = rev;
+        } catch (e) {
+          logger.warn({ err: String(e) }, 'compaction failed');
+        }
+      })();
+    }, config.etcdCompactionIntervalMs);
+  }
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  logger.info('shutting down');
+  clearInterval(compactTimer);
+  watchAbort.abort();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+    }, 2000).unref();
+  });
+  await store.stop();
+  etcdClient.close();
+}
+
+async function serveHealth(path: string, verbose: boolean, res: express.Response, etcd: EtcdStore): Promise<void> {
+  const checks: [string, () => Promise<void>][] = [['ping', async () => {}]];
+  if (path.startsWith('/readyz') || path.startsWith('/healthz')) {
+    checks.push([
+      'etcd',
+      async () => {
+        await Promise.race([etcd.currentRevision(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+      },
+    ]);
+  }
+  const only = path.split('/')[2];
+  const results: string[] = [];
+  let ok = true;
+  for (const [name, fn] of checks) {
+    if (only && only !== name) continue;
+    try {
+      await fn();
+      results.push(`[+]${name} ok`);
+    } catch {
+      ok = false;
+      results.push(`[-]${name} failed: reason withheld`);
+    }
+  }
+  const what = path.split('/')[1];
+  const text = verbose || !ok ? `${results.join('\n')}\n${what} check ${ok ? 'passed' : 'failed'}\n` : 'ok';
+  res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}
+
+/** Creates default, kube-system, kube-public and kube-node-lease, as upstream's bootstrap controller does. */
+async function ensureDefaultNamespaces(store: RegistryStore, registry: Registry, logger: ReturnType<typeof newLogger>): Promise<void> {
+  const def = registry.lookup('', 'v1', 'namespaces')!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    try {
+      await store.create(def, undefined, { metadata: { name } });
+      logger.info({ namespace: name }, 'created system namespace');
+    } catch (e) {
+      if (!(e instanceof errors.StatusError && e.code === 409)) throw e;
+    }
+  }
+}

@@ -1,0 +1,690 @@
+/**
+ * The generic registry store (upstream's genericregistry.Store): object semantics on top of etcd
+ * for every resource. Create, get, list, update, patch, delete and watch live here once; per-kind
+ * behaviour comes from each resource's Strategy.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import * as errors from '../api/errors.js';
+import type { FieldError } from '../api/field-errors.js';
+import { deepEqual, clone, generateName, nowRFC3339 } from '../api/meta.js';
+import type { KubeObject, StoredObject, DeleteOptions } from '../api/types.js';
+import { validateObjectMeta, validateObjectMetaUpdate, nameIsDNSSubdomain } from '../api/validation.js';
+import { type Selector, parseLabelSelector, SelectorParseError } from '../api/labels.js';
+import { type FieldSelector, parseFieldSelector, FieldSelectorParseError } from '../api/fields.js';
+import type { EtcdStore, StorageEvent } from '../storage/etcd-store.js';
+import { StorageError, isStorageError } from '../storage/errors.js';
+import { WatchCache } from '../storage/watch-cache.js';
+import { type ResourceDef, groupVersion } from './types.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: StoredObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface WatchOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  /** Send synthetic ADDED events for what exists first (RV unset or "0"). */
+  sendInitialEvents?: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+/** A running watch; `stop` ends it. */
+export interface WatchHandle {
+  stop(): void;
+  /** The revision this watch has delivered up to (for bookmarks). */
+  revision(): number;
+}
+
+/** Counts of stored objects per resource, for apiserver_storage_objects. */
+export type ObjectCounter = (resource: string, count: number) => void;
+
+/** Upstream's optimistic lock text, as the Conflict reason. */
+const conflictMsg = errors.optimisticLockErrorMsg;
+
+interface ContinueToken {
+  v: string;
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start } satisfies ContinueToken)).toString('base64url');
+}
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string' || t.start.includes('..')) throw new Error('bad');
+    return t;
+  } catch {
+    throw errors.badRequest('invalid continue token: continue key is not valid');
+  }
+}
+
+/** The store shared by every resource. One watch cache per storage prefix. */
+export class RegistryStore {
+  private readonly caches = new Map<string, WatchCache>();
+
+  constructor(
+    readonly etcd: EtcdStore,
+    private readonly logger: Logger,
+    private readonly namespaceDef: ResourceDef,
+  ) {}
+
+  storageResource(def: ResourceDef): string {
+    return def.storageResource ?? def.plural;
+  }
+
+  /** `/registry/<resource>/[<namespace>/]<name>`, as kube-apiserver lays out etcd. */
+  key(def: ResourceDef, namespace: string | undefined, name: string): string {
+    const r = this.storageResource(def);
+    return def.namespaced ? `/registry/${r}/${namespace}/${name}` : `/registry/${r}/${name}`;
+  }
+
+  prefix(def: ResourceDef, namespace?: string): string {
+    const r = this.storageResource(def);
+    return def.namespaced && namespace ? `/registry/${r}/${namespace}/` : `/registry/${r}/`;
+  }
+
+  /** The watch cache for a resource, created and started on first use. */
+  cache(def: ResourceDef): WatchCache {
+    const prefix = this.prefix(def);
+    let c = this.caches.get(prefix);
+    if (!c) {
+      c = new WatchCache(this.etcd, prefix, { logger: this.logger });
+      this.caches.set(prefix, c);
+      c.start().catch((e) => {
+        this.logger.error({ err: String(e), prefix }, 'watch cache failed to start');
+        this.caches.delete(prefix);
+      });
+    }
+    return c;
+  }
+
+  /** Starts the caches of these resources and resolves once all of them have loaded. */
+  async startCaches(defs: ResourceDef[]): Promise<void> {
+    await Promise.all(defs.map((d) => this.cache(d).ready));
+  }
+
+  cacheSizes(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const [p, c] of this.caches) m.set(p.split('/')[2]!, c.size);
+    return m;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.caches.values()].map((c) => c.stop()));
+    this.caches.clear();
+  }
+
+  private gr(def: ResourceDef): errors.GroupResource {
+    return { group: def.group, resource: def.plural };
+  }
+
+  private toStatus(def: ResourceDef, name: string, e: unknown): unknown {
+    if (!isStorageError(e)) return e;
+    switch (e.code) {
+      case 'KeyNotFound':
+        return errors.notFound(this.gr(def), name);
+      case 'KeyExists':
+        return errors.alreadyExists(this.gr(def), name);
+      case 'Conflict':
+        return errors.conflict(this.gr(def), name, conflictMsg);
+      case 'Compacted':
+        return errors.resourceExpired();
+      case 'FutureRevision':
+        return errors.timeout(`Too large resource version: ${e.message}`, 1);
+      default:
+        return e;
+    }
+  }
+
+  /** The object as served by this resource's version, with apiVersion and kind first. */
+  private out(def: ResourceDef, obj: StoredObject): StoredObject {
+    const o = def.conversion ? def.conversion.fromStorage(obj) : obj;
+    const { apiVersion: _a, kind: _k, ...rest } = o;
+    return { apiVersion: groupVersion(def), kind: def.kind, ...rest } as StoredObject;
+  }
+
+  /** Reads one object straight from etcd. */
+  async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<StoredObject> {
+    const obj = await this.etcd.get(this.key(def, namespace, name), def.plural);
+    if (!obj) throw errors.notFound(this.gr(def), name);
+    return this.out(def, obj);
+  }
+
+  /** Checks that a namespace exists and is not terminating, as NamespaceLifecycle does. */
+  async checkNamespaceForCreate(def: ResourceDef, namespace: string, name: string): Promise<void> {
+    let ns = this.caches.get(this.prefix(this.namespaceDef))?.get(undefined, namespace);
+    if (!ns) ns = (await this.etcd.get(this.key(this.namespaceDef, undefined, namespace), 'namespaces')) ?? undefined;
+    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
+      throw errors.forbidden(this.gr(def), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  /** Compiles the selectors into a predicate; undefined when they select everything. */
+  private compileSelectors(def: ResourceDef, labelSelector?: string, fieldSelector?: string): ((o: StoredObject) => boolean) | undefined {
+    let ls: Selector;
+    let fs: FieldSelector;
+    try {
+      ls = parseLabelSelector(labelSelector);
+    } catch (e) {
+      if (e instanceof SelectorParseError) throw errors.badRequest(`unable to parse requirement: ${e.message.replace(/^unable to parse requirement: /, '')}`);
+      throw e;
+    }
+    try {
+      fs = parseFieldSelector(fieldSelector);
+    } catch (e) {
+      if (e instanceof FieldSelectorParseError) throw errors.badRequest(e.message);
+      throw e;
+    }
+    if (!fs.isEmpty()) {
+      const probe = this.fieldsOf(def, { metadata: { name: '', namespace: '' } } as StoredObject, true);
+      for (const f of fs.fields()) if (!(f in probe)) throw errors.badRequest(`field label not supported: ${f}`);
+    }
+    if (ls.isEmpty() && fs.isEmpty()) return undefined;
+    return (o) => ls.matches(o.metadata.labels) && (fs.isEmpty() || fs.matches(this.fieldsOf(def, o)));
+  }
+
+  private fieldsOf(def: ResourceDef, o: StoredObject, probe = false): Record<string, string> {
+    const base: Record<string, string> = { 'metadata.name': o.metadata.name ?? '' };
+    if (def.namespaced) base['metadata.namespace'] = o.metadata.namespace ?? '';
+    if (def.strategy.selectableFields) {
+      try {
+        Object.assign(base, def.strategy.selectableFields(o));
+      } catch (e) {
+        if (!probe) throw e;
+      }
+    }
+    return base;
+  }
+
+  /**
+   * Lists objects. RV unset: a consistent read from etcd, paged with limit/continue. RV "0": from
+   * the watch cache. RV N: from the cache once it has caught up to N (NotOlderThan), or from
+   * etcd at exactly N with resourceVersionMatch=Exact.
+   */
+  async list(def: ResourceDef, namespace: string | undefined, opts: ListOptions): Promise<ListResult> {
+    const pred = this.compileSelectors(def, opts.labelSelector, opts.fieldSelector);
+    const rv = opts.resourceVersion;
+    const match = opts.resourceVersionMatch;
+    if (match && !['Exact', 'NotOlderThan'].includes(match)) throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+    if (match && !rv) throw errors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+    if (opts.continue && rv && rv !== '0') throw errors.badRequest('specifying resource version is not allowed when using continue');
+    if (rv && !/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+    const prefix = this.prefix(def, namespace);
+    try {
+      if (!opts.continue && rv !== undefined && rv !== '' && match !== 'Exact' && !(opts.limit && rv !== '0')) {
+        const cache = this.cache(def);
+        await cache.waitFor(Number(rv));
+        const r = cache.list(pred, def.namespaced ? namespace : undefined);
+        return { items: r.items.map((o) => this.out(def, clone(o))), resourceVersion: String(r.revision) };
+      }
+      let revision = match === 'Exact' || (rv && rv !== '0') ? Number(rv) : 0;
+      let startKey: string | undefined;
+      if (opts.continue) {
+        const t = decodeContinue(opts.continue);
+        revision = t.rv;
+        startKey = prefix + t.start;
+      }
+      const res = await this.etcd.list(prefix, { revision, startKey, limit: opts.limit, predicate: pred }, def.plural);
+      const result: ListResult = { items: res.items.map((o) => this.out(def, o)), resourceVersion: String(res.revision) };
+      if (res.nextKey) {
+        result.continue = encodeContinue(res.revision, res.nextKey.slice(prefix.length));
+        if (res.remaining !== undefined) result.remainingItemCount = res.remaining;
+      }
+      return result;
+    } catch (e) {
+      if (isStorageError(e, 'Compacted') && opts.continue) {
+        throw errors.resourceExpired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      throw this.toStatus(def, '', e);
+    }
+  }
+
+  /** Checks the type fields of a decoded body against the resource it was sent to. */
+  checkTypeMeta(def: ResourceDef, obj: KubeObject): void {
+    const gv = groupVersion(def);
+    if (obj.apiVersion && obj.apiVersion !== gv) {
+      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);
+    }
+    if (obj.kind && obj.kind !== def.kind) {
+      throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${def.kind})`);
+    }
+  }
+
+  private validateCommon(def: ResourceDef, obj: StoredObject): FieldError[] {
+    const errs = validateObjectMeta(obj.metadata, def.namespaced, def.strategy.nameValidator ?? nameIsDNSSubdomain);
+    return errs;
+  }
+
+  private toStorage(def: ResourceDef, obj: KubeObject): StoredObject {
+    const o = (def.conversion ? def.conversion.toStorage(obj) : obj) as StoredObject;
+    return o;
+  }
+
+  /** Creates an object: metadata, defaults, validation, then a create-only transaction. */
+  async create(def: ResourceDef, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {
+    this.checkTypeMeta(def, input);
+    const obj = clone(input) as StoredObject;
+    if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) obj.metadata = {};
+    const meta = obj.metadata;
+    if (def.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      meta.namespace = namespace;
+    } else if (meta.namespace) {
+      // Upstream clears the namespace of cluster-scoped objects silently.
+      delete meta.namespace;
+    }
+    obj.apiVersion = groupVersion(def);
+    obj.kind = def.kind;
+    let generated = false;
+    if (!meta.name && meta.generateName) {
+      meta.name = generateName(meta.generateName);
+      generated = true;
+    }
+    delete meta.resourceVersion;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowRFC3339();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (def.strategy.generation) meta.generation = 1;
+    else delete meta.generation;
+    delete (meta as Record<string, unknown>).selfLink;
+    def.strategy.defaults?.(obj);
+    def.strategy.prepareForCreate?.(obj);
+    if (def.strategy.hasStatus && !def.strategy.prepareForCreate) delete obj.status;
+    const errs = [...this.validateCommon(def, obj), ...(def.strategy.validate?.(obj) ?? [])];
+    if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, meta.name ?? '', errs);
+    if (def.namespaced) await this.checkNamespaceForCreate(def, meta.namespace!, meta.name!);
+    if (opts.dryRun) return obj;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stored = await this.etcd.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj), def.plural);
+        return this.out(def, stored);
+      } catch (e) {
+        // A generated name that collides gets a fresh suffix, as upstream's RetryGenerateName does.
+        if (generated && isStorageError(e, 'KeyExists') && attempt < 7) {
+          meta.name = generateName(meta.generateName!);
+          continue;
+        }
+        throw this.toStatus(def, meta.name!, e);
+      }
+    }
+  }
+
+  /**
+   * Applies `mutate` to the current object and writes the result if it changed. Retries on
+   * write conflicts unless the new object carries its own resourceVersion precondition.
+   */
+  async guaranteedUpdate(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    subresource: string | undefined,
+    mutate: (current: StoredObject) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions = {},
+  ): Promise<{ object: StoredObject; changed: boolean }> {
+    const key = this.key(def, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const currentRaw = await this.etcd.get(key, def.plural);
+      if (!currentRaw) throw errors.notFound(this.gr(def), name);
+      const current = this.out(def, currentRaw);
+      const currentRV = current.metadata.resourceVersion!;
+      const proposed = clone(await mutate(clone(current))) as StoredObject;
+      this.checkTypeMeta(def, proposed);
+      if (typeof proposed.metadata !== 'object' || proposed.metadata === null) proposed.metadata = {};
+      if (proposed.metadata.name && proposed.metadata.name !== name) {
+        throw errors.badRequest(`the name of the object (${proposed.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      const preconditionRV = proposed.metadata.resourceVersion;
+      if (preconditionRV && preconditionRV !== currentRV) throw errors.conflict(this.gr(def), name, conflictMsg);
+      const next = this.prepareUpdate(def, proposed, current, subresource);
+      if (deepEqual(stripRV(next), stripRV(current))) return { object: current, changed: false };
+      if (opts.dryRun) return { object: next, changed: true };
+      // An object being deleted whose last finalizer went away is removed now.
+      if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !hasSpecFinalizers(def, next)) {
+        try {
+          const gone = await this.etcd.delete(key, Number(currentRV), def.plural);
+          return { object: this.out(def, gone), changed: true };
+        } catch (e) {
+          if (isStorageError(e, 'Conflict') && !preconditionRV && attempt < 10) continue;
+          throw this.toStatus(def, name, e);
+        }
+      }
+      try {
+        const stored = await this.etcd.update(key, this.toStorage(def, next), Number(currentRV), def.plural);
+        return { object: this.out(def, stored), changed: true };
+      } catch (e) {
+        if (isStorageError(e, 'Conflict') && !preconditionRV && attempt < 10) continue;
+        throw this.toStatus(def, name, e);
+      }
+    }
+  }
+
+  /** The update half of the strategy: system fields, status/spec split, generation, validation. */
+  private prepareUpdate(def: ResourceDef, proposed: StoredObject, current: StoredObject, subresource: string | undefined): StoredObject {
+    let next: StoredObject;
+    const s = def.strategy;
+    if (subresource === 'status') {
+      // The status endpoint changes status only; the rest, metadata included, stays (ResetObjectMetaForStatus).
+      next = clone(current);
+      next.status = proposed.status;
+      next.metadata.resourceVersion = proposed.metadata.resourceVersion;
+    } else if (subresource === 'finalize') {
+      // namespaces/finalize changes spec.finalizers only.
+      next = clone(current);
+      next.spec = { ...(next.spec ?? {}), finalizers: proposed.spec?.finalizers ?? [] };
+      next.metadata.resourceVersion = proposed.metadata.resourceVersion;
+    } else if (subresource === 'binding') {
+      // The binding subresource is the apiserver's own write: it sets nodeName and a condition.
+      next = proposed;
+    } else {
+      next = proposed;
+      const m = next.metadata;
+      const om = current.metadata;
+      if (m.namespace === undefined || m.namespace === '') m.namespace = om.namespace;
+      if (!m.name) m.name = om.name;
+      if (!m.uid) m.uid = om.uid;
+      m.creationTimestamp = om.creationTimestamp;
+      m.deletionTimestamp = om.deletionTimestamp;
+      m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      if (m.deletionTimestamp === undefined) delete m.deletionTimestamp;
+      if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
+      m.generation = om.generation;
+      if (m.generation === undefined) delete m.generation;
+      delete (m as Record<string, unknown>).selfLink;
+      s.defaults?.(next);
+      if (s.hasStatus) {
+        if (current.status === undefined) delete next.status;
+        else next.status = clone(current.status);
+      }
+      s.prepareForUpdate?.(next, current);
+      if (s.generation && specChanged(next, current)) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
+    }
+    const errs: FieldError[] = [
+      ...validateObjectMetaUpdate(next.metadata, current.metadata),
+      ...this.validateCommon(def, next),
+      ...(subresource === 'status'
+        ? (s.validateStatusUpdate?.(next, current) ?? [])
+        : subresource === 'binding' || subresource === 'finalize'
+          ? []
+          : [...(s.validate?.(next) ?? []), ...(s.validateUpdate?.(next, current) ?? [])]),
+    ];
+    if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, current.metadata.name ?? '', errs);
+    return next;
+  }
+
+  /** PUT: replace the object; its resourceVersion, if set, must be current. */
+  async update(def: ResourceDef, namespace: string | undefined, name: string, input: KubeObject, subresource: string | undefined, opts: WriteOptions = {}): Promise<StoredObject> {
+    this.checkTypeMeta(def, input);
+    if (input.metadata?.name && input.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (def.namespaced && input.metadata?.namespace && input.metadata.namespace !== namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const r = await this.guaranteedUpdate(def, namespace, name, subresource, () => input, opts);
+    return r.object;
+  }
+
+  /**
+   * DELETE. Honours preconditions, graceful deletion (pods), finalizers and propagationPolicy:
+   * Foreground and Orphan add the `foregroundDeletion` and `orphan` finalizers, which the garbage
+   * collector acts on, as upstream records them.
+   */
+  async delete(def: ResourceDef, namespace: string | undefined, name: string, options: DeleteOptions = {}, opts: WriteOptions = {}): Promise<{ object: StoredObject; deleted: boolean }> {
+    const key = this.key(def, namespace, name);
+    if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+      throw errors.invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [
+        { type: 'FieldValueNotSupported', field: 'propagationPolicy', value: options.propagationPolicy, detail: 'supported values: "Foreground", "Background", "Orphan", "nil"' },
+      ]);
+    }
+    if (options.orphanDependents !== undefined && options.propagationPolicy) {
+      throw errors.invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [
+        { type: 'FieldValueInvalid', field: 'propagationPolicy', value: options.propagationPolicy, detail: 'orphanDependents and deletionPropagation cannot be both set' },
+      ]);
+    }
+    if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && options.gracePeriodSeconds < 0) {
+      options = { ...options, gracePeriodSeconds: 1 };
+    }
+    for (let attempt = 0; ; attempt++) {
+      const raw = await this.etcd.get(key, def.plural);
+      if (!raw) throw errors.notFound(this.gr(def), name);
+      const current = this.out(def, raw);
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata.uid) {
+        throw errors.conflict(this.gr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw errors.conflict(this.gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion}`);
+      }
+      const next = clone(current);
+      const m = next.metadata;
+      let finalizers = [...(m.finalizers ?? [])];
+      const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : defaultPropagation(def));
+      if (policy === 'Orphan' && !finalizers.includes('orphan')) {
+        finalizers = finalizers.filter((f) => f !== 'foregroundDeletion');
+        finalizers.push('orphan');
+      } else if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) {
+        finalizers = finalizers.filter((f) => f !== 'orphan');
+        finalizers.push('foregroundDeletion');
+      } else if (policy === 'Background') {
+        finalizers = finalizers.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+      }
+      // Only objects that still have finalizers, or are being deleted gracefully, stay.
+      const grace = gracefulSeconds(def, current, options);
+      const keep = finalizers.length > 0 || grace > 0 || hasSpecFinalizers(def, current);
+      if (!keep) {
+        if (opts.dryRun) return { object: current, deleted: true };
+        try {
+          const gone = await this.etcd.delete(key, Number(current.metadata.resourceVersion), def.plural);
+          return { object: this.out(def, gone), deleted: true };
+        } catch (e) {
+          if (isStorageError(e, 'Conflict') && attempt < 10) continue;
+          throw this.toStatus(def, name, e);
+        }
+      }
+      if (finalizers.length) m.finalizers = finalizers;
+      else delete m.finalizers;
+      if (!m.deletionTimestamp || grace > 0) {
+        const now = Date.now();
+        const existing = m.deletionTimestamp ? Date.parse(m.deletionTimestamp) : Infinity;
+        // A shorter grace period may replace a longer one; never a longer one.
+        const proposedTs = now + grace * 1000;
+        if (proposedTs < existing) {
+          m.deletionTimestamp = nowRFC3339(new Date(proposedTs));
+          m.deletionGracePeriodSeconds = grace;
+        }
+      }
+      if (m.deletionGracePeriodSeconds === undefined) m.deletionGracePeriodSeconds = 0;
+      def.strategy.prepareForDelete?.(next);
+      if (deepEqual(stripRV(next), stripRV(current))) return { object: current, deleted: false };
+      if (opts.dryRun) return { object: next, deleted: false };
+      try {
+        const stored = await this.etcd.update(key, this.toStorage(def, next), Number(current.metadata.resourceVersion), def.plural);
+        return { object: this.out(def, stored), deleted: false };
+      } catch (e) {
+        if (isStorageError(e, 'Conflict') && attempt < 10) continue;
+        throw this.toStatus(def, name, e);
+      }
+    }
+  }
+
+  /** DELETE on a collection: every object the selectors match, one by one. */
+  async deleteCollection(def: ResourceDef, namespace: string | undefined, listOpts: ListOptions, options: DeleteOptions, opts: WriteOptions): Promise<StoredObject[]> {
+    const { items } = await this.list(def, namespace, { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+    const out: StoredObject[] = [];
+    for (const it of items) {
+      try {
+        const r = await this.delete(def, it.metadata.namespace, it.metadata.name!, options, opts);
+        out.push(r.object);
+      } catch (e) {
+        if (errors.isStatusError(e) && e.code === 404) continue;
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Watches a resource. Events after `resourceVersion` come from the watch cache when it still
+   * holds them and straight from etcd otherwise; with RV unset or "0", the current objects come
+   * first as ADDED. An object that stops matching the selectors is sent as DELETED.
+   */
+  async watch(def: ResourceDef, namespace: string | undefined, opts: WatchOptions, send: (ev: WatchEvent) => void, onClose: (err?: unknown) => void): Promise<WatchHandle> {
+    const pred = this.compileSelectors(def, opts.labelSelector, opts.fieldSelector) ?? (() => true);
+    const rvStr = opts.resourceVersion;
+    if (rvStr && !/^\d+$/.test(rvStr)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rvStr)}`);
+    const inScope = (o: StoredObject) => !def.namespaced || !namespace || o.metadata.namespace === namespace;
+    const cache = this.cache(def);
+    await cache.ready;
+    let delivered = 0;
+    const deliver = (ev: StorageEvent) => {
+      if (!inScope(ev.object)) return;
+      const cur = ev.type !== 'DELETED' && pred(ev.object);
+      const prev = ev.prevObject ? pred(ev.prevObject) : false;
+      let out: WatchEvent | undefined;
+      if (ev.type === 'ADDED') {
+        if (cur) out = { type: 'ADDED', object: this.out(def, clone(ev.object)) };
+      } else if (ev.type === 'MODIFIED') {
+        if (cur && prev) out = { type: 'MODIFIED', object: this.out(def, clone(ev.object)) };
+        else if (cur && !prev) out = { type: 'ADDED', object: this.out(def, clone(ev.object)) };
+        else if (!cur && prev) {
+          const last = clone(ev.prevObject!);
+          last.metadata.resourceVersion = String(ev.revision);
+          out = { type: 'DELETED', object: this.out(def, last) };
+        }
+      } else if (pred(ev.object)) {
+        out = { type: 'DELETED', object: this.out(def, clone(ev.object)) };
+      }
+      delivered = ev.revision;
+      if (out) send(out);
+    };
+    let startRV: number;
+    if (!rvStr || rvStr === '0') {
+      // Start at the cache's current state, sent as ADDED events.
+      const snap = cache.list(pred, def.namespaced ? namespace : undefined);
+      startRV = snap.revision;
+      if (opts.sendInitialEvents !== false) for (const o of snap.items) send({ type: 'ADDED', object: this.out(def, clone(o)) });
+      delivered = startRV;
+    } else {
+      startRV = Number(rvStr);
+      try {
+        await cache.waitFor(startRV);
+      } catch (e) {
+        throw this.toStatus(def, '', e);
+      }
+      delivered = startRV;
+    }
+    let stopped = false;
+    const unsubscribe = cache.subscribe(startRV, (ev) => {
+      if (!stopped) deliver(ev);
+    });
+    if (unsubscribe) {
+      return {
+        stop: () => {
+          stopped = true;
+          unsubscribe();
+        },
+        revision: () => Math.max(delivered, cache.revision),
+      };
+    }
+    // Older than the cache's window: read the history from etcd (410 if compacted).
+    let cancel: (() => Promise<void>) | undefined;
+    try {
+      cancel = await this.etcd.watch(
+        this.prefix(def, def.namespaced ? namespace : undefined),
+        startRV,
+        (ev) => {
+          if (!stopped) deliver(ev);
+        },
+        (err) => {
+          if (!stopped) onClose(this.toStatus(def, '', err));
+        },
+      );
+    } catch (e) {
+      throw this.toStatus(def, '', e);
+    }
+    return {
+      stop: () => {
+        stopped = true;
+        void cancel?.();
+      },
+      revision: () => delivered,
+    };
+  }
+}
+
+function stripRV(o: StoredObject): StoredObject {
+  const c = { ...o, metadata: { ...o.metadata } };
+  delete c.metadata.resourceVersion;
+  return c;
+}
+
+/** Whether anything other than metadata and status differs: what bumps metadata.generation. */
+function specChanged(a: StoredObject, b: StoredObject): boolean {
+  const strip = (o: StoredObject) => {
+    const c: Record<string, unknown> = { ...o };
+    delete c.metadata;
+    delete c.status;
+    delete c.apiVersion;
+    delete c.kind;
+    return c;
+  };
+  return !deepEqual(strip(a), strip(b));
+}
+
+/** Namespaces keep themselves until spec.finalizers is empty (the namespace controller's job). */
+function hasSpecFinalizers(def: ResourceDef, o: StoredObject): boolean {
+  return def.group === '' && def.plural === 'namespaces' && (o.spec?.finalizers?.length ?? 0) > 0;
+}
+
+/** Upstream's DefaultGarbageCollectionPolicy: Background for every built-in type. */
+function defaultPropagation(_def: ResourceDef): 'Background' | 'Orphan' | 'Foreground' {
+  return 'Background';
+}
+
+/**
+ * How long a deletion waits for graceful termination. Only pods are deleted gracefully, and only
+ * once scheduled and not finished: an unscheduled pod has no kubelet to confirm, so it goes at once.
+ */
+function gracefulSeconds(def: ResourceDef, o: StoredObject, options: DeleteOptions): number {
+  if (!(def.group === '' && def.plural === 'pods')) return 0;
+  if (!o.spec?.nodeName) return 0;
+  const phase = o.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  const g = options.gracePeriodSeconds ?? o.spec?.terminationGracePeriodSeconds ?? 30;
+  // An object already being deleted gracefully can be sped up with a smaller value, including 0.
+  return Math.max(0, g);
+}
+
+export { StorageError };
