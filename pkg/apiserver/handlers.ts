@@ -18,6 +18,7 @@ import { toTable, parseIncludeObject, partialObjectMetadata } from './table.js';
 import type { ApiserverMetrics } from './metrics.js';
 import { decodeProtobuf } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
+import type { UserInfo } from '../auth/types.js';
 
 export interface HandlerContext {
   registry: Registry;
@@ -38,6 +39,8 @@ export interface Request {
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   body: Buffer;
+  /** The authenticated user. */
+  user?: UserInfo;
 }
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -219,7 +222,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
         throw errors.methodNotSupported(gr, 'create');
       }
       const obj = decodeBody(req, def);
-      const created = await store.create(def, ns, obj, { dryRun, fieldManager: q.get('fieldManager') ?? undefined });
+      const created = await store.create(def, ns, obj, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
       return respondObject(res, 201, def, created, { kind: 'json' }, q);
     }
     case 'update': {
@@ -227,7 +230,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       const body = decodeBody(req, sub === 'scale' ? undefined : def);
       if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, () => body, dryRun, res);
       if (sub && sub !== 'status' && sub !== 'finalize') throw errors.methodNotSupported(gr, 'update');
-      const updated = await store.update(def, ns, info.name!, body, sub, { dryRun, fieldManager: q.get('fieldManager') ?? undefined });
+      const updated = await store.update(def, ns, info.name!, body, sub, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
       return respondObject(res, 200, def, updated, { kind: 'json' }, q);
     }
     case 'patch': {
@@ -241,14 +244,14 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, apply, dryRun, res);
       if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
       if (kind === 'apply-patch') throw errors.notImplemented('server-side apply (application/apply-patch+yaml)');
-      const r = await store.guaranteedUpdate(def, ns, info.name!, sub, (cur) => apply(cur), { dryRun, fieldManager: q.get('fieldManager') ?? undefined });
+      const r = await store.guaranteedUpdate(def, ns, info.name!, sub, (cur) => apply(cur), { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
       return respondObject(res, 200, def, r.object, { kind: 'json' }, q);
     }
     case 'delete': {
       if (sub) throw errors.methodNotSupported(gr, 'delete');
       const opts = deleteOptions(req);
       const dryRun = dryRunOf(q) || (opts.dryRun ?? []).includes('All');
-      const r = await store.delete(def, ns, info.name!, opts, { dryRun });
+      const r = await store.delete(def, ns, info.name!, opts, { dryRun, user: req.user });
       if (!r.deleted) return respondObject(res, 202, def, r.object, { kind: 'json' }, q);
       if (def.plural === 'pods' || def.plural === 'namespaces' || def.plural === 'services') return respondObject(res, 200, def, r.object, { kind: 'json' }, q);
       sendJSON(res, 200, {
@@ -263,7 +266,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
     case 'deletecollection': {
       const opts = deleteOptions(req);
       const dryRun = dryRunOf(q) || (opts.dryRun ?? []).includes('All');
-      const items = await store.deleteCollection(def, ns, listOptions(q), opts, { dryRun });
+      const items = await store.deleteCollection(def, ns, listOptions(q), opts, { dryRun, user: req.user });
       sendJSON(res, 200, { kind: `${def.kind}List`, apiVersion: groupVersion(def), metadata: {}, items });
       return 200;
     }

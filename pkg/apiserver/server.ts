@@ -21,6 +21,10 @@ import { serveResource, sendJSON, sendStatusError, type HandlerContext, type Req
 import { apiVersions, apiGroupList, apiGroup, apiResourceList, aggregatedDiscovery, discoveryContentType } from './discovery.js';
 import { negotiateDiscovery } from './negotiation.js';
 import { versionInfo } from './version.js';
+import { authenticate, authorize, authorizationAttributes, type AuthConfig } from './filters.js';
+import { alwaysAllow } from '../auth/types.js';
+import type { AdmissionPlugin } from '../admission/types.js';
+import { AdmissionChain } from '../admission/types.js';
 
 export interface ApiserverConfig {
   /** etcd client URLs (`--etcd-servers`), several members allowed. */
@@ -42,6 +46,10 @@ export interface ApiserverConfig {
   advertiseAddress?: string;
   /** Called once the server listens, with its address. */
   onListening?: (addr: { host: string; port: number; url: string }) => void;
+  /** Authentication and authorization; everyone is allowed when unset. */
+  auth?: AuthConfig;
+  /** Admission plugins, in order; built after the store exists, so they can read through it. */
+  admission?: (store: RegistryStore, registry: Registry) => AdmissionPlugin[];
 }
 
 export function defaultApiserverConfig(): ApiserverConfig {
@@ -92,6 +100,8 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const registry = new Registry(builtinResources);
   const namespaceDef = registry.lookup('', 'v1', 'namespaces')!;
   const store = new RegistryStore(etcd, logger, namespaceDef);
+  if (config.admission) store.admission = new AdmissionChain(config.admission(store, registry));
+  const auth: AuthConfig = config.auth ?? { authenticators: [], anonymous: true, authorizer: alwaysAllow };
   const watchAbort = new AbortController();
   const ctx: HandlerContext = {
     registry,
@@ -136,6 +146,9 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
     const url = new URL(req.originalUrl, 'http://x');
     const path = url.pathname;
     try {
+      const user = await authenticate(auth, req, path);
+      await authorize(auth, authorizationAttributes(user, req.method, path, url.searchParams));
+      (req as unknown as { user: typeof user }).user = user;
       if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
         return await serveHealth(path, url.searchParams.has('verbose'), res, etcd);
       }
@@ -173,7 +186,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
       }
       if (parts[0] === 'api' || parts[0] === 'apis') {
         const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) ? await readBody(req, config.maxRequestBodyBytes) : Buffer.alloc(0);
-        const r: Request = { method: req.method, path, query: url.searchParams, headers: req.headers, body };
+        const r: Request = { method: req.method, path, query: url.searchParams, headers: req.headers, body, user: (req as unknown as { user: Request['user'] }).user };
         return await serveResource(ctx, r, res);
       }
       if (path.startsWith('/openapi/')) throw errors.pathNotFound();

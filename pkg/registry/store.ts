@@ -16,10 +16,14 @@ import type { EtcdStore, StorageEvent } from '../storage/etcd-store.js';
 import { StorageError, isStorageError } from '../storage/errors.js';
 import { WatchCache } from '../storage/watch-cache.js';
 import { type ResourceDef, groupVersion } from './types.js';
+import { AdmissionChain, type Operation } from '../admission/types.js';
+import type { UserInfo } from '../auth/types.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
+  /** The user making the request, for admission. */
+  user?: UserInfo;
 }
 
 export interface ListOptions {
@@ -89,6 +93,8 @@ function decodeContinue(token: string): ContinueToken {
 /** The store shared by every resource. One watch cache per storage prefix. */
 export class RegistryStore {
   private readonly caches = new Map<string, WatchCache>();
+  /** The admission chain every write goes through; empty unless the apiserver configures one. */
+  admission = new AdmissionChain();
 
   constructor(
     readonly etcd: EtcdStore,
@@ -322,9 +328,12 @@ export class RegistryStore {
     def.strategy.defaults?.(obj);
     def.strategy.prepareForCreate?.(obj);
     if (def.strategy.hasStatus && !def.strategy.prepareForCreate) delete obj.status;
+    if (def.namespaced) await this.checkNamespaceForCreate(def, meta.namespace!, meta.name!);
+    const attrs = this.admissionAttrs('CREATE', def, obj, undefined, undefined, opts);
+    await this.admission.admit(attrs);
     const errs = [...this.validateCommon(def, obj), ...(def.strategy.validate?.(obj) ?? [])];
     if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, meta.name ?? '', errs);
-    if (def.namespaced) await this.checkNamespaceForCreate(def, meta.namespace!, meta.name!);
+    await this.admission.validate(attrs);
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -368,6 +377,10 @@ export class RegistryStore {
       const preconditionRV = proposed.metadata.resourceVersion;
       if (preconditionRV && preconditionRV !== currentRV) throw errors.conflict(this.gr(def), name, conflictMsg);
       const next = this.prepareUpdate(def, proposed, current, subresource);
+      const attrs = this.admissionAttrs('UPDATE', def, next, current, subresource, opts);
+      await this.admission.admit(attrs);
+      this.validateUpdate(def, next, current, subresource);
+      await this.admission.validate(attrs);
       if (deepEqual(stripRV(next), stripRV(current))) return { object: current, changed: false };
       if (opts.dryRun) return { object: next, changed: true };
       // An object being deleted whose last finalizer went away is removed now.
@@ -430,6 +443,12 @@ export class RegistryStore {
       s.prepareForUpdate?.(next, current);
       if (s.generation && specChanged(next, current)) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
+    return next;
+  }
+
+  /** Field validation of an update, after mutating admission. */
+  private validateUpdate(def: ResourceDef, next: StoredObject, current: StoredObject, subresource: string | undefined): void {
+    const s = def.strategy;
     const errs: FieldError[] = [
       ...validateObjectMetaUpdate(next.metadata, current.metadata),
       ...this.validateCommon(def, next),
@@ -440,7 +459,11 @@ export class RegistryStore {
           : [...(s.validate?.(next) ?? []), ...(s.validateUpdate?.(next, current) ?? [])]),
     ];
     if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, current.metadata.name ?? '', errs);
-    return next;
+  }
+
+  private admissionAttrs(operation: Operation, def: ResourceDef, object: StoredObject | undefined, oldObject: StoredObject | undefined, subresource: string | undefined, opts: WriteOptions) {
+    const m = object?.metadata ?? oldObject?.metadata ?? {};
+    return { operation, def, namespace: def.namespaced ? m.namespace : undefined, name: m.name ?? '', subresource, object, oldObject, user: opts.user, dryRun: !!opts.dryRun };
   }
 
   /** PUT: replace the object; its resourceVersion, if set, must be current. */
@@ -486,6 +509,11 @@ export class RegistryStore {
       }
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
         throw errors.conflict(this.gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion}`);
+      }
+      if (attempt === 0) {
+        const attrs = this.admissionAttrs('DELETE', def, undefined, current, undefined, opts);
+        await this.admission.admit(attrs);
+        await this.admission.validate(attrs);
       }
       const next = clone(current);
       const m = next.metadata;
