@@ -215,6 +215,16 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
     }
     case 'create': {
       const dryRun = dryRunOf(q);
+      if (info.name && sub && def.subresourceCreate?.[sub]) {
+        const r = await def.subresourceCreate[sub]!({ namespace: ns, name: info.name, body: decodeBody(req, undefined), user: req.user, dryRun, query: q });
+        sendJSON(res, r.code, r.body);
+        return r.code;
+      }
+      if (!info.name && def.virtualCreate) {
+        const r = await def.virtualCreate({ namespace: ns, body: decodeBody(req, def), user: req.user, dryRun, query: q });
+        sendJSON(res, r.code, r.body);
+        return r.code;
+      }
       if (info.name) {
         if (def.plural === 'pods' && sub === 'binding') return createBinding(ctx, def, ns!, info.name, decodeBody(req, undefined), dryRun, res);
         if (def.plural === 'pods' && sub === 'eviction') return createEviction(ctx, def, ns!, info.name, decodeBody(req, undefined), dryRun, res);

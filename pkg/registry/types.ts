@@ -78,11 +78,34 @@ export interface ResourceDef {
    * versions of one resource share it (and must convert).
    */
   storageResource?: string;
+  /**
+   * For resources that are not stored (access reviews, TokenReview, SelfSubjectReview): POST
+   * is answered by this handler instead of the generic store.
+   */
+  virtualCreate?: (req: CustomCreateRequest) => Promise<CustomResponse>;
+  /** POST handlers for subresources that are not generic (e.g. serviceaccounts/token). */
+  subresourceCreate?: Record<string, (req: CustomCreateRequest) => Promise<CustomResponse>>;
   /** For a version that is not the storage version: converts on the way in and out. */
   conversion?: {
     toStorage(obj: KubeObject): KubeObject;
     fromStorage(obj: StoredObject): StoredObject;
   };
+}
+
+/** A request to a custom (non-storage) create handler. */
+export interface CustomCreateRequest {
+  namespace?: string;
+  /** The parent object's name, for subresources. */
+  name?: string;
+  body: KubeObject;
+  user?: import('../auth/types.js').UserInfo;
+  dryRun: boolean;
+  query: URLSearchParams;
+}
+
+export interface CustomResponse {
+  code: number;
+  body: unknown;
 }
 
 export const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -45,6 +45,16 @@ export interface ListResult {
   remaining?: number;
 }
 
+/**
+ * Transforms values on their way to and from etcd (encryption at rest). `key` is the etcd key,
+ * so a transformer can apply to some resources only and bind ciphertext to its key.
+ */
+export interface ValueTransformer {
+  toStorage(key: string, plain: Buffer): Buffer;
+  /** Returns the plaintext, and whether the value should be rewritten (stale key or format). */
+  fromStorage(key: string, stored: Buffer): Buffer;
+}
+
 /** Timing hook for etcd_request_duration_seconds. */
 export type StoreObserver = (operation: string, type: string, seconds: number) => void;
 
@@ -61,6 +71,9 @@ function prefixEnd(prefix: string): Buffer {
 }
 
 export class EtcdStore {
+  /** Encryption at rest, when configured. */
+  transformer: ValueTransformer | undefined;
+
   constructor(
     readonly client: Etcd3,
     private readonly observe: StoreObserver = () => {},
@@ -68,17 +81,19 @@ export class EtcdStore {
 
   /** Decodes a stored value, stamping resourceVersion with the revision given (mod_revision by default). */
   decode(kv: IKeyValue, revision?: string | number): StoredObject {
-    const obj = JSON.parse(kv.value.toString('utf8')) as StoredObject;
+    const raw = this.transformer ? this.transformer.fromStorage(kv.key.toString('utf8'), kv.value) : kv.value;
+    const obj = JSON.parse(raw.toString('utf8')) as StoredObject;
     obj.metadata ??= {};
     obj.metadata.resourceVersion = String(revision ?? kv.mod_revision);
     return obj;
   }
 
-  encode(obj: StoredObject): Buffer {
+  encode(obj: StoredObject, key: string): Buffer {
     const rv = obj.metadata.resourceVersion;
     delete obj.metadata.resourceVersion;
     try {
-      return Buffer.from(JSON.stringify(obj));
+      const plain = Buffer.from(JSON.stringify(obj));
+      return this.transformer ? this.transformer.toStorage(key, plain) : plain;
     } finally {
       if (rv !== undefined) obj.metadata.resourceVersion = rv;
     }
@@ -156,7 +171,7 @@ export class EtcdStore {
   /** Creates the key; fails with KeyExists if it is there. */
   async create(key: string, obj: StoredObject, type = ''): Promise<StoredObject> {
     return this.timed('create', type, async () => {
-      const value = this.encode(obj);
+      const value = this.encode(obj, key);
       const k = Buffer.from(key);
       const res = await this.client.kv.txn({
         compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
@@ -172,7 +187,7 @@ export class EtcdStore {
   /** Replaces the key if its mod_revision is still `expected`; Conflict otherwise, KeyNotFound if gone. */
   async update(key: string, obj: StoredObject, expected: number, type = ''): Promise<StoredObject> {
     return this.timed('update', type, async () => {
-      const value = this.encode(obj);
+      const value = this.encode(obj, key);
       const k = Buffer.from(key);
       const res = await this.client.kv.txn({
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
