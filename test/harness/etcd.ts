@@ -74,3 +74,65 @@ export async function startEtcd(): Promise<EtcdHandle> {
   }
   return { endpoint, dataDir, process: proc, stop };
 }
+
+export interface EtcdClusterHandle {
+  endpoints: string[];
+  members: { name: string; endpoint: string; process: ChildProcess }[];
+  /** SIGKILLs one member. */
+  killMember(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts an n-member etcd cluster on loopback, for tests that need a quorum. */
+export async function startEtcdCluster(n: number): Promise<EtcdClusterHandle> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'keelson-etcd-cluster-'));
+  const ports = [];
+  for (let i = 0; i < n; i++) ports.push({ client: await freePort(), peer: await freePort() });
+  const initial = ports.map((p, i) => `m${i}=http://127.0.0.1:${p.peer}`).join(',');
+  const members = ports.map((p, i) => {
+    const endpoint = `http://127.0.0.1:${p.client}`;
+    const proc = spawn(
+      'etcd',
+      [
+        '--name', `m${i}`,
+        '--data-dir', path.join(base, `m${i}`),
+        '--listen-client-urls', endpoint,
+        '--advertise-client-urls', endpoint,
+        '--listen-peer-urls', `http://127.0.0.1:${p.peer}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`,
+        '--initial-cluster', initial,
+        '--initial-cluster-state', 'new',
+        '--log-level', 'error',
+      ],
+      { stdio: 'ignore' },
+    );
+    return { name: `m${i}`, endpoint, process: proc };
+  });
+  const kill = async (p: ChildProcess) => {
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+    }
+  };
+  const stop = async () => {
+    await Promise.all(members.map((m) => kill(m.process)));
+    fs.rmSync(base, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (const m of members) {
+    for (;;) {
+      try {
+        const r = await fetch(`${m.endpoint}/health`);
+        if (r.ok && ((await r.json()) as { health: string }).health === 'true') break;
+      } catch {
+        // not yet
+      }
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error('etcd cluster did not become healthy');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { endpoints: members.map((m) => m.endpoint), members, killMember: (i) => kill(members[i]!.process), stop };
+}
