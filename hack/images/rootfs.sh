@@ -14,6 +14,7 @@ install -m 0755 "$BUSYBOX" "$ROOTFS/bin/busybox"
 # Each applet becomes a relative symlink to /bin/busybox at the path busybox itself lists.
 "$BUSYBOX" --list-full | while read -r applet; do
   case "$applet" in
+    bin/busybox) continue ;; # the binary itself
     */*) ;;
     *) continue ;; # linuxrc and other top-level entries are not wanted in a container
   esac
