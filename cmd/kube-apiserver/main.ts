@@ -12,6 +12,8 @@ const { values: f } = parseFlags(process.argv.slice(2), {
   'max-request-body-bytes': { type: 'string' },
   'advertise-address': { type: 'string' },
   'watch-bookmark-interval': { type: 'string' },
+  'service-cluster-ip-range': { type: 'string' },
+  'service-node-port-range': { type: 'string' },
   v: { type: 'string' },
   'log-level': { type: 'string' },
 });
@@ -25,6 +27,8 @@ if (f['tls-private-key-file']) config.tlsPrivateKeyFile = String(f['tls-private-
 config.etcdCompactionIntervalMs = durationFlag(f['etcd-compaction-interval'], 'etcd-compaction-interval') ?? config.etcdCompactionIntervalMs;
 config.maxRequestBodyBytes = intFlag(f['max-request-body-bytes'], 'max-request-body-bytes') ?? config.maxRequestBodyBytes;
 config.watchBookmarkIntervalMs = durationFlag(f['watch-bookmark-interval'], 'watch-bookmark-interval') ?? config.watchBookmarkIntervalMs;
+if (f['service-cluster-ip-range']) config.serviceClusterIPRange = String(f['service-cluster-ip-range']);
+if (f['service-node-port-range']) config.serviceNodePortRange = String(f['service-node-port-range']);
 if (f['advertise-address']) config.advertiseAddress = String(f['advertise-address']);
 if (f['log-level']) config.logLevel = String(f['log-level']) as typeof config.logLevel;
 

@@ -21,6 +21,8 @@ import { serveResource, sendJSON, sendStatusError, type HandlerContext, type Req
 import { apiVersions, apiGroupList, apiGroup, apiResourceList, aggregatedDiscovery, discoveryContentType } from './discovery.js';
 import { negotiateDiscovery } from './negotiation.js';
 import { versionInfo } from './version.js';
+import { ensureSystemNamespaces, startKubernetesServiceReconciler, pickAdvertiseAddress } from './bootstrap.js';
+import { ServiceAllocator } from '../registry/allocators/service-allocator.js';
 import { authenticate, authorize, authorizationAttributes, type AuthConfig } from './filters.js';
 import { alwaysAllow } from '../auth/types.js';
 import type { AdmissionPlugin } from '../admission/types.js';
@@ -46,6 +48,12 @@ export interface ApiserverConfig {
   advertiseAddress?: string;
   /** Called once the server listens, with its address. */
   onListening?: (addr: { host: string; port: number; url: string }) => void;
+  /** `--service-cluster-ip-range`: where ClusterIPs come from. */
+  serviceClusterIPRange: string;
+  /** `--service-node-port-range`. */
+  serviceNodePortRange: string;
+  /** How often the `kubernetes` Service's endpoints are reconciled. */
+  endpointReconcileIntervalMs: number;
   /** Authentication and authorization; everyone is allowed when unset. */
   auth?: AuthConfig;
   /** Admission plugins, in order; built after the store exists, so they can read through it. */
@@ -61,6 +69,9 @@ export function defaultApiserverConfig(): ApiserverConfig {
     maxRequestBodyBytes: 3 * 1024 * 1024,
     watchBookmarkIntervalMs: 60_000,
     logLevel: 'info',
+    serviceClusterIPRange: '10.96.0.0/12',
+    serviceNodePortRange: '30000-32767',
+    endpointReconcileIntervalMs: 10_000,
   };
 }
 
@@ -102,6 +113,8 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const store = new RegistryStore(etcd, logger, namespaceDef);
   if (config.admission) store.admission = new AdmissionChain(config.admission(store, registry));
   const auth: AuthConfig = config.auth ?? { authenticators: [], anonymous: true, authorizer: alwaysAllow };
+  const serviceAllocator = new ServiceAllocator(etcd, config);
+  store.hooks.set('services', serviceAllocator.hooks());
   const watchAbort = new AbortController();
   const ctx: HandlerContext = {
     registry,
@@ -133,7 +146,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
       metrics.storageObjects.set({ resource: name }, n);
     }
   };
-  await ensureDefaultNamespaces(store, registry, logger);
+  await ensureSystemNamespaces(store, registry, logger);
 
   const app = express();
   app.disable('x-powered-by');
@@ -163,7 +176,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
       if (req.method === 'GET' && (path === '/api' || path === '/api/')) {
         const agg = negotiateDiscovery(req.headers.accept);
         if (agg) return sendJSON(res, 200, aggregatedDiscovery(registry, true, agg), discoveryContentType(agg));
-        return sendJSON(res, 200, apiVersions(config.advertiseAddress ?? `${req.socket.localAddress}:${req.socket.localPort}`));
+        return sendJSON(res, 200, apiVersions(`${config.advertiseAddress ?? req.socket.localAddress}:${req.socket.localPort}`));
       }
       if (req.method === 'GET' && (path === '/apis' || path === '/apis/')) {
         const agg = negotiateDiscovery(req.headers.accept);
@@ -211,6 +224,19 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const scheme = config.tlsCertFile ? 'https' : 'http';
   const url = `${scheme}://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logger.info({ url }, 'serving');
+  const stopEndpoints = await startKubernetesServiceReconciler(
+    store,
+    registry,
+    etcdClient,
+    {
+      clusterIP: serviceAllocator.firstIP(),
+      advertiseAddress: pickAdvertiseAddress(config.advertiseAddress, config.bindAddress),
+      port: addr.port,
+      leaseTTLSeconds: 15,
+      reconcileIntervalMs: config.endpointReconcileIntervalMs,
+    },
+    logger,
+  );
   config.onListening?.({ host: addr.address, port: addr.port, url });
 
   let compactTimer: NodeJS.Timeout | undefined;
@@ -239,6 +265,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   });
   logger.info('shutting down');
   clearInterval(compactTimer);
+  await stopEndpoints();
   watchAbort.abort();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
@@ -278,17 +305,4 @@ async function serveHealth(path: string, verbose: boolean, res: express.Response
   const text = verbose || !ok ? `${results.join('\n')}\n${what} check ${ok ? 'passed' : 'failed'}\n` : 'ok';
   res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
   res.end(text);
-}
-
-/** Creates default, kube-system, kube-public and kube-node-lease, as upstream's bootstrap controller does. */
-async function ensureDefaultNamespaces(store: RegistryStore, registry: Registry, logger: ReturnType<typeof newLogger>): Promise<void> {
-  const def = registry.lookup('', 'v1', 'namespaces')!;
-  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    try {
-      await store.create(def, undefined, { metadata: { name } });
-      logger.info({ namespace: name }, 'created system namespace');
-    } catch (e) {
-      if (!(e instanceof errors.StatusError && e.code === 409)) throw e;
-    }
-  }
 }

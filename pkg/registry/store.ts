@@ -64,6 +64,20 @@ export interface WatchHandle {
   revision(): number;
 }
 
+/**
+ * Per-resource side effects of writes that are not part of the object itself: allocating
+ * ClusterIPs and node ports for Services, releasing them on delete (upstream's REST storage
+ * BeforeCreate/AfterDelete).
+ */
+export interface StoreHooks {
+  /** Runs before validation on create; returns an undo for when the write then fails. */
+  beforeCreate?(obj: StoredObject, dryRun: boolean): Promise<(() => Promise<void>) | void>;
+  /** Runs before validation on update; `undo` when the write fails, `commit` once it landed. */
+  beforeUpdate?(obj: StoredObject, old: StoredObject, dryRun: boolean): Promise<{ undo(): Promise<void>; commit(): Promise<void> } | void>;
+  /** Runs once the object is gone from etcd. */
+  afterDelete?(old: StoredObject): Promise<void>;
+}
+
 /** Counts of stored objects per resource, for apiserver_storage_objects. */
 export type ObjectCounter = (resource: string, count: number) => void;
 
@@ -95,6 +109,8 @@ export class RegistryStore {
   private readonly caches = new Map<string, WatchCache>();
   /** The admission chain every write goes through; empty unless the apiserver configures one. */
   admission = new AdmissionChain();
+  /** Side effects per storage resource (`services` → IP and port allocation). */
+  readonly hooks = new Map<string, StoreHooks>();
 
   constructor(
     readonly etcd: EtcdStore,
@@ -331,22 +347,32 @@ export class RegistryStore {
     if (def.namespaced) await this.checkNamespaceForCreate(def, meta.namespace!, meta.name!);
     const attrs = this.admissionAttrs('CREATE', def, obj, undefined, undefined, opts);
     await this.admission.admit(attrs);
-    const errs = [...this.validateCommon(def, obj), ...(def.strategy.validate?.(obj) ?? [])];
-    if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, meta.name ?? '', errs);
-    await this.admission.validate(attrs);
-    if (opts.dryRun) return obj;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const stored = await this.etcd.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj), def.plural);
-        return this.out(def, stored);
-      } catch (e) {
-        // A generated name that collides gets a fresh suffix, as upstream's RetryGenerateName does.
-        if (generated && isStorageError(e, 'KeyExists') && attempt < 7) {
-          meta.name = generateName(meta.generateName!);
-          continue;
-        }
-        throw this.toStatus(def, meta.name!, e);
+    const hooks = this.hooks.get(this.storageResource(def));
+    const undo = hooks?.beforeCreate ? await hooks.beforeCreate(obj, !!opts.dryRun) : undefined;
+    try {
+      const errs = [...this.validateCommon(def, obj), ...(def.strategy.validate?.(obj) ?? [])];
+      if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, meta.name ?? '', errs);
+      await this.admission.validate(attrs);
+      if (opts.dryRun) {
+        await undo?.();
+        return obj;
       }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const stored = await this.etcd.create(this.key(def, meta.namespace, meta.name!), this.toStorage(def, obj), def.plural);
+          return this.out(def, stored);
+        } catch (e) {
+          // A generated name that collides gets a fresh suffix, as upstream's RetryGenerateName does.
+          if (generated && isStorageError(e, 'KeyExists') && attempt < 7) {
+            meta.name = generateName(meta.generateName!);
+            continue;
+          }
+          throw this.toStatus(def, meta.name!, e);
+        }
+      }
+    } catch (e) {
+      await undo?.();
+      throw e;
     }
   }
 
@@ -379,27 +405,65 @@ export class RegistryStore {
       const next = this.prepareUpdate(def, proposed, current, subresource);
       const attrs = this.admissionAttrs('UPDATE', def, next, current, subresource, opts);
       await this.admission.admit(attrs);
-      this.validateUpdate(def, next, current, subresource);
-      await this.admission.validate(attrs);
-      if (deepEqual(stripRV(next), stripRV(current))) return { object: current, changed: false };
-      if (opts.dryRun) return { object: next, changed: true };
-      // An object being deleted whose last finalizer went away is removed now.
-      if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !hasSpecFinalizers(def, next)) {
-        try {
-          const gone = await this.etcd.delete(key, Number(currentRV), def.plural);
-          return { object: this.out(def, gone), changed: true };
-        } catch (e) {
-          if (isStorageError(e, 'Conflict') && !preconditionRV && attempt < 10) continue;
-          throw this.toStatus(def, name, e);
-        }
-      }
+      const hooks = subresource === undefined ? this.hooks.get(this.storageResource(def)) : undefined;
+      const effects = hooks?.beforeUpdate ? await hooks.beforeUpdate(next, current, !!opts.dryRun) : undefined;
+      let landed = false;
       try {
-        const stored = await this.etcd.update(key, this.toStorage(def, next), Number(currentRV), def.plural);
-        return { object: this.out(def, stored), changed: true };
+        this.validateUpdate(def, next, current, subresource);
+        await this.admission.validate(attrs);
+        const r = await this.writeUpdate(def, key, name, next, current, !!preconditionRV, attempt, opts);
+        if (r === 'retry') continue;
+        landed = r.changed && !opts.dryRun;
+        return r;
+      } finally {
+        if (effects) await (landed ? effects.commit() : effects.undo());
+      }
+    }
+  }
+
+  /** The write half of guaranteedUpdate: nothing, an update, or (last finalizer gone) a delete. */
+  private async writeUpdate(
+    def: ResourceDef,
+    key: string,
+    name: string,
+    next: StoredObject,
+    current: StoredObject,
+    hasPrecondition: boolean,
+    attempt: number,
+    opts: WriteOptions,
+  ): Promise<{ object: StoredObject; changed: boolean } | 'retry'> {
+    const currentRV = Number(current.metadata.resourceVersion);
+    // Without a resourceVersion precondition a lost race is retried on the fresh object.
+    const retryable = (e: unknown) => isStorageError(e, 'Conflict') && !hasPrecondition && attempt < 10;
+    if (deepEqual(stripRV(next), stripRV(current))) return { object: current, changed: false };
+    if (opts.dryRun) return { object: next, changed: true };
+    // An object being deleted whose last finalizer went away is removed now.
+    if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length && !hasSpecFinalizers(def, next)) {
+      try {
+        const gone = await this.etcd.delete(key, currentRV, def.plural);
+        await this.afterDelete(def, gone);
+        return { object: this.out(def, gone), changed: true };
       } catch (e) {
-        if (isStorageError(e, 'Conflict') && !preconditionRV && attempt < 10) continue;
+        if (retryable(e)) return 'retry';
         throw this.toStatus(def, name, e);
       }
+    }
+    try {
+      const stored = await this.etcd.update(key, this.toStorage(def, next), currentRV, def.plural);
+      return { object: this.out(def, stored), changed: true };
+    } catch (e) {
+      if (retryable(e)) return 'retry';
+      throw this.toStatus(def, name, e);
+    }
+  }
+
+  private async afterDelete(def: ResourceDef, gone: StoredObject): Promise<void> {
+    const hooks = this.hooks.get(this.storageResource(def));
+    if (!hooks?.afterDelete) return;
+    try {
+      await hooks.afterDelete(gone);
+    } catch (e) {
+      this.logger.warn({ err: String(e), resource: def.plural, name: gone.metadata.name }, 'releasing after delete failed');
     }
   }
 
@@ -535,6 +599,7 @@ export class RegistryStore {
         if (opts.dryRun) return { object: current, deleted: true };
         try {
           const gone = await this.etcd.delete(key, Number(current.metadata.resourceVersion), def.plural);
+          await this.afterDelete(def, gone);
           return { object: this.out(def, gone), deleted: true };
         } catch (e) {
           if (isStorageError(e, 'Conflict') && attempt < 10) continue;
