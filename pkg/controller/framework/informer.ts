@@ -108,13 +108,13 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       return list as any;
     };
     const watch = new Watch(this.kc);
-    const self = this;
+    const isStopped = () => this.stopped;
     // ListWatch keeps the controller of the watch request only once it is connected; a stop
     // while connecting would leave that request open, so abort it here.
     const abortableWatch = {
       async watch(p: string, q: Record<string, string>, cb: (phase: string, obj: any, watchObj?: any) => void, done: (err: any) => void) {
         const c = await watch.watch(p, q, cb, done);
-        if (self.stopped) c.abort();
+        if (isStopped()) c.abort();
         return c;
       },
     } as unknown as Watch;
