@@ -1,0 +1,120 @@
+/**
+ * `make bench`: runs the benchmarks, prints a report, and writes bench/results/<date>.md and
+ * bench/results/latest.json. `QUICK=1` runs a reduced version in a few minutes.
+ *
+ * Every figure comes from a measurement in this run; a key whose benchmark did not run here is
+ * null, and the report says why.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEtcd } from '../test/harness/etcd.js';
+import { spawnApiserver } from '../test/harness/apiserver.js';
+import { benchApi } from './api.js';
+import { rssMiB } from './stats.js';
+
+const quick = process.env.QUICK === '1';
+/** The repository root: the nearest folder above this file with a package.json. */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('no package.json above the benchmark');
+    dir = up;
+  }
+  return dir;
+}
+const root = repoRoot();
+const resultsDir = path.join(root, 'bench', 'results');
+
+const lines: string[] = [];
+const log = (s: string) => {
+  lines.push(s);
+  process.stdout.write(s + '\n');
+};
+
+async function main(): Promise<void> {
+  const latest: Record<string, number | null> = {
+    api_create_ratio_vs_etcd: null,
+    list_10k_pods_p99_ms: null,
+    watch_p99_ms_1k_watchers: null,
+    scheduler_pods_per_s_1k_nodes: null,
+    pod_startup_p50_ms: null,
+    pod_startup_p99_ms: null,
+    apiserver_rss_mb_1k_nodes_30k_pods: null,
+    idle_rss_mb: null,
+  };
+  const notes: string[] = [];
+  log(`# keelson benchmark report (${new Date().toISOString()}${quick ? ', QUICK' : ''})`);
+  log('');
+  const etcd = await startEtcd();
+  const api = await spawnApiserver(etcd.endpoint, undefined, ['--etcd-compaction-interval=0']);
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = rssMiB(api.process.pid!);
+    latest.idle_rss_mb = round(idle);
+    log(`## Footprint`);
+    log(`  kube-apiserver idle RSS: ${idle.toFixed(0)} MiB (etcd excluded)`);
+    notes.push('idle_rss_mb covers the kube-apiserver only: the other components are not yet part of an all-in-one cluster here.');
+    log('');
+    log(`## API against raw etcd`);
+    const r = await benchApi(
+      api.url,
+      etcd.endpoint,
+      quick
+        ? { creates: 1000, concurrencies: [1, 16, 64], listSize: 2000, listRuns: 10, watcherCounts: [1, 100], watchEvents: 20 }
+        : { creates: 5000, concurrencies: [1, 16, 64], listSize: 10000, listRuns: 30, watcherCounts: [1, 100, 1000], watchEvents: 50 },
+      log,
+    );
+    const c64 = r.creates.find((c) => c.concurrency === 64) ?? r.creates.at(-1)!;
+    latest.api_create_ratio_vs_etcd = round(c64.ratio, 3);
+    for (const c of r.creates) {
+      latest[`api_creates_per_s_c${c.concurrency}`] = round(c.apiPerSec);
+      latest[`etcd_creates_per_s_c${c.concurrency}`] = round(c.etcdPerSec);
+    }
+    latest.get_p50_ms = round(r.get.p50, 2);
+    latest.get_p99_ms = round(r.get.p99, 2);
+    if (!quick) latest.list_10k_pods_p99_ms = round(Math.max(r.list10k.rv0.p99, r.list10k.consistent.p99), 1);
+    else notes.push('list_10k_pods_p99_ms is null in QUICK mode (it lists 2,000 pods, reported as list_quick_*).');
+    latest[quick ? 'list_quick_rv0_p99_ms' : 'list_10k_rv0_p99_ms'] = round(r.list10k.rv0.p99, 1);
+    latest[quick ? 'list_quick_consistent_p99_ms' : 'list_10k_consistent_p99_ms'] = round(r.list10k.consistent.p99, 1);
+    const w1k = r.watch.find((w) => w.watchers === 1000);
+    latest.watch_p99_ms_1k_watchers = w1k ? round(w1k.p99, 1) : null;
+    if (!w1k) notes.push('watch_p99_ms_1k_watchers is null in QUICK mode (1 and 100 watchers only).');
+    for (const w of r.watch) latest[`watch_p99_ms_${w.watchers}_watchers`] = round(w.p99, 1);
+    latest.apiserver_rss_mb_after_api_bench = round(rssMiB(api.process.pid!));
+    log('');
+  } finally {
+    await api.kill();
+    await etcd.stop();
+  }
+  notes.push('scheduler_pods_per_s_1k_nodes, pod_startup_* and apiserver_rss_mb_1k_nodes_30k_pods are null: the scheduler, kubelet and hollow-node benchmarks are not wired into this report yet.');
+  log('## Goals');
+  log(`  create throughput >= 70% of raw etcd at concurrency 64: ${fmtGoal(latest.api_create_ratio_vs_etcd, (v) => v >= 0.7)}`);
+  log(`  LIST of 10k pods p99 < 300 ms: ${fmtGoal(latest.list_10k_pods_p99_ms, (v) => v < 300)}`);
+  log(`  watch p99 < 50 ms with 1,000 watchers: ${fmtGoal(latest.watch_p99_ms_1k_watchers, (v) => v < 50)}`);
+  log('');
+  log('## Notes');
+  for (const n of notes) log(`- ${n}`);
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  fs.writeFileSync(path.join(resultsDir, `${date}${quick ? '-quick' : ''}.md`), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(latest, null, 2) + '\n');
+  log(`\nwrote bench/results/${date}${quick ? '-quick' : ''}.md and bench/results/latest.json`);
+}
+
+function round(v: number, digits = 0): number | null {
+  if (!Number.isFinite(v)) return null;
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function fmtGoal(v: number | null, ok: (v: number) => boolean): string {
+  if (v === null) return 'not measured in this run';
+  return `${v} — ${ok(v) ? 'met' : 'NOT met'}`;
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
