@@ -9,15 +9,32 @@ import { KubeConfig } from '@kubernetes/client-node';
 /** Loads the kubeconfig at `path`, or the default one when path is empty. */
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (path) {
-    kc.loadFromString(fs.readFileSync(path, 'utf8'));
-    return kc;
-  }
-  if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) {
-    kc.loadFromCluster();
-    return kc;
-  }
-  kc.loadFromDefault();
+  if (path) kc.loadFromString(fs.readFileSync(path, 'utf8'));
+  else if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return allowPlainHTTP(kc);
+}
+
+/** Loads a kubeconfig from its text. */
+export function kubeConfigFromString(text: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(text);
+  return allowPlainHTTP(kc);
+}
+
+/**
+ * client-node refuses an `http:` server unless the cluster says insecure-skip-tls-verify, which
+ * means nothing without TLS. The apiserver serves plain http for now (tests, local setups), so
+ * such clusters get the flag here; https clusters are left exactly as configured.
+ */
+export function allowPlainHTTP(kc: KubeConfig): KubeConfig {
+  if (!kc.clusters.some((c) => c.server.startsWith('http:') && !c.skipTLSVerify)) return kc;
+  kc.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.server.startsWith('http:') ? { ...c, skipTLSVerify: true } : c)),
+    contexts: kc.contexts,
+    users: kc.users,
+    currentContext: kc.currentContext,
+  });
   return kc;
 }
 

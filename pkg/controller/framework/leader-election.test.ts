@@ -55,7 +55,9 @@ function candidate(store: MemoryLeases, clock: FakeClock, id: string, releaseOnC
     logger,
     releaseOnCancel,
     random: () => 0,
-    onStartedLeading: () => (c.leading = true),
+    onStartedLeading: () => {
+      c.leading = true;
+    },
     onStoppedLeading: () => {
       c.leading = false;
       c.stopped = true;

@@ -130,8 +130,12 @@ export interface LeaderElectionConfig {
   logger: Logger;
   /** Release the lease when the run signal aborts. */
   releaseOnCancel: boolean;
-  /** Called once leadership is acquired; `signal` aborts when it is lost or the run stops. */
-  onStartedLeading(signal: AbortSignal): void;
+  /**
+   * Called once leadership is acquired; `signal` aborts when it is lost or the run stops. A
+   * returned promise is awaited after that abort and before the lease is released, so a standby
+   * cannot start while this leader's work is still finishing.
+   */
+  onStartedLeading(signal: AbortSignal): void | Promise<void>;
   /** Called when leadership ends, lost or released. */
   onStoppedLeading(): void;
   onNewLeader?(identity: string): void;
@@ -180,13 +184,19 @@ export class LeaderElector {
     const acquired = await this.acquire(signal);
     if (!acquired) return;
     const leading = new AbortController();
+    let work: Promise<void> = Promise.resolve();
     try {
-      this.config.onStartedLeading(leading.signal);
+      work = Promise.resolve(this.config.onStartedLeading(leading.signal));
     } catch (e) {
-      this.config.logger.error({ err: String(e) }, 'onStartedLeading failed');
+      work = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    const failed = work.then(
+      () => undefined,
+      (e: unknown) => this.config.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'leading failed'),
+    );
     await this.renew(signal);
     leading.abort();
+    await failed;
     if (signal.aborted && this.config.releaseOnCancel) await this.release();
     this.config.onStoppedLeading();
   }

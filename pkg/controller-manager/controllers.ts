@@ -1,0 +1,139 @@
+/**
+ * The controllers kube-controller-manager knows, by upstream's canonical names and their older
+ * aliases, and how `--controllers` selects them (`*` for the defaults, `name` to enable,
+ * `-name` to disable).
+ */
+import type { Controller, ControllerContext } from '../controller/framework/controller.js';
+import { newReplicaSetController } from '../controller/replicaset/replica-set.js';
+import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
+import type { ControllerManagerConfig } from './config.js';
+
+export interface ControllerDescriptor {
+  /** Canonical name (cmd/kube-controller-manager/names). */
+  name: string;
+  aliases: string[];
+  disabledByDefault?: boolean;
+  start(ctx: ControllerContext, config: ControllerManagerConfig): Controller;
+}
+
+export const controllerDescriptors: ControllerDescriptor[] = [
+  {
+    name: 'replicationcontroller-controller',
+    aliases: ['replicationcontroller'],
+    start: (ctx, c) => newReplicationManager(ctx, { workers: c.concurrentRCSyncs }),
+  },
+  {
+    name: 'replicaset-controller',
+    aliases: ['replicaset'],
+    start: (ctx, c) => newReplicaSetController(ctx, { workers: c.concurrentReplicaSetSyncs }),
+  },
+];
+
+/**
+ * Controllers upstream has that this build does not (yet): accepted by `--controllers` so
+ * upstream command lines work, and reported as not started.
+ */
+export const unimplementedControllers = [
+  'serviceaccount-token-controller',
+  'endpoints-controller',
+  'endpointslice-controller',
+  'endpointslice-mirroring-controller',
+  'pod-garbage-collector-controller',
+  'resourcequota-controller',
+  'daemonset-controller',
+  'job-controller',
+  'horizontal-pod-autoscaler-controller',
+  'disruption-controller',
+  'statefulset-controller',
+  'cronjob-controller',
+  'certificatesigningrequest-signing-controller',
+  'certificatesigningrequest-approving-controller',
+  'certificatesigningrequest-cleaner-controller',
+  'ttl-controller',
+  'bootstrap-signer-controller',
+  'token-cleaner-controller',
+  'node-ipam-controller',
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
+  'persistentvolume-binder-controller',
+  'persistentvolume-attach-detach-controller',
+  'persistentvolume-expander-controller',
+  'clusterrole-aggregation-controller',
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
+  'ttl-after-finished-controller',
+  'root-ca-certificate-publisher-controller',
+  'ephemeral-volume-controller',
+  'storageversion-garbage-collector-controller',
+  'resourceclaim-controller',
+  'legacy-serviceaccount-token-cleaner-controller',
+  'validatingadmissionpolicy-status-controller',
+  'service-cidr-controller',
+  'storage-version-migrator-controller',
+];
+
+const unimplementedAliases: Record<string, string> = {
+  endpoint: 'endpoints-controller',
+  endpointslice: 'endpointslice-controller',
+  endpointslicemirroring: 'endpointslice-mirroring-controller',
+  podgc: 'pod-garbage-collector-controller',
+  resourcequota: 'resourcequota-controller',
+  daemonset: 'daemonset-controller',
+  job: 'job-controller',
+  horizontalpodautoscaling: 'horizontal-pod-autoscaler-controller',
+  disruption: 'disruption-controller',
+  statefulset: 'statefulset-controller',
+  cronjob: 'cronjob-controller',
+  csrsigning: 'certificatesigningrequest-signing-controller',
+  csrapproving: 'certificatesigningrequest-approving-controller',
+  csrcleaner: 'certificatesigningrequest-cleaner-controller',
+  ttl: 'ttl-controller',
+  bootstrapsigner: 'bootstrap-signer-controller',
+  tokencleaner: 'token-cleaner-controller',
+  nodeipam: 'node-ipam-controller',
+  nodelifecycle: 'node-lifecycle-controller',
+  'taint-eviction-controller': 'taint-eviction-controller',
+  'persistentvolume-binder': 'persistentvolume-binder-controller',
+  attachdetach: 'persistentvolume-attach-detach-controller',
+  'persistentvolume-expander': 'persistentvolume-expander-controller',
+  'clusterrole-aggregation': 'clusterrole-aggregation-controller',
+  'pvc-protection': 'persistentvolumeclaim-protection-controller',
+  'pv-protection': 'persistentvolume-protection-controller',
+  'ttl-after-finished': 'ttl-after-finished-controller',
+  'root-ca-cert-publisher': 'root-ca-certificate-publisher-controller',
+  'ephemeral-volume': 'ephemeral-volume-controller',
+  'storage-version-gc': 'storageversion-garbage-collector-controller',
+  'resource-claim-controller': 'resourceclaim-controller',
+  'legacy-service-account-token-cleaner': 'legacy-serviceaccount-token-cleaner-controller',
+};
+
+/** Canonical name for a name or alias; throws for unknown ones, as upstream's flag validation. */
+export function canonicalControllerName(name: string): string {
+  for (const d of controllerDescriptors) if (d.name === name || d.aliases.includes(name)) return d.name;
+  if (unimplementedControllers.includes(name)) return name;
+  if (unimplementedAliases[name]) return unimplementedAliases[name];
+  throw new Error(`${JSON.stringify(name)} is not in the list of known controllers`);
+}
+
+/**
+ * Whether `--controllers` enables `name` (IsControllerEnabled): an explicit `name` or `-name`
+ * decides; otherwise `*` turns on the ones not disabled by default.
+ */
+export function isControllerEnabled(name: string, controllers: string[], disabledByDefault: boolean): boolean {
+  let star = false;
+  for (const raw of controllers) {
+    if (raw === '*') {
+      star = true;
+      continue;
+    }
+    const negated = raw.startsWith('-');
+    const canonical = canonicalControllerName(negated ? raw.slice(1) : raw);
+    if (canonical === name) return !negated;
+  }
+  return star && !disabledByDefault;
+}
+
+/** Validates every entry of `--controllers`. */
+export function validateControllers(controllers: string[]): void {
+  for (const raw of controllers) if (raw !== '*') canonicalControllerName(raw.startsWith('-') ? raw.slice(1) : raw);
+}
