@@ -184,7 +184,7 @@ export class LeaderElector {
     const acquired = await this.acquire(signal);
     if (!acquired) return;
     const leading = new AbortController();
-    let work: Promise<void> = Promise.resolve();
+    let work: Promise<void>;
     try {
       work = Promise.resolve(this.config.onStartedLeading(leading.signal));
     } catch (e) {
