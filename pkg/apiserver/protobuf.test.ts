@@ -39,6 +39,15 @@ function assertStatus(fn: () => unknown, code: number, re?: RegExp): void {
   });
 }
 
+test('the bytes kubectl 1.33 sends for `kubectl create namespace proto`', () => {
+  const body = Buffer.from(
+    // magic | typeMeta{v1, Namespace} | raw: Namespace{metadata{name, 7 zero scalars, zero Time}, spec{}, status{phase ""}} | contentEncoding "" | contentType ""
+    ['6b387300', '0a0f0a0276311209', '4e616d657370616365', '121d0a150a0570726f746f', '12001a0022002a003200380042001200', '1a020a00', '1a00', '2200'].join(''),
+    'hex',
+  );
+  assert.deepStrictEqual(decodeProtobuf(body, undefined), { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'proto' }, spec: {}, status: {} });
+});
+
 test('Namespace: zero scalars and the zero Time are dropped, empty structs kept', () => {
   const body = envelope('v1', 'Namespace', 'k8s.io.api.core.v1.Namespace', {
     metadata: meta({ name: 'team-a', labels: { env: 'dev' } }),
@@ -387,6 +396,23 @@ test('auth can-i bodies: SelfSubjectAccessReview and SelfSubjectRulesReview', ()
     extra: { scopes: ['a', 'b'] },
     nonResourceAttributes: { path: '/healthz', verb: 'get' },
   });
+});
+
+test('TokenRequest and SelfSubjectReview bodies', () => {
+  const tr = envelope('authentication.k8s.io/v1', 'TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest', {
+    metadata: meta({ name: 'sa' }),
+    spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p', uID: 'abc' } },
+    status: { token: '', expirationTimestamp: {} },
+  });
+  assert.deepStrictEqual(decodeProtobuf(tr, undefined), {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name: 'sa' },
+    spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p', uid: 'abc' } },
+    status: {},
+  });
+  const ssr = envelope('authentication.k8s.io/v1', 'SelfSubjectReview', 'k8s.io.api.authentication.v1.SelfSubjectReview', { metadata: meta({}), status: { userInfo: { username: '', uid: '' } } });
+  assert.deepStrictEqual(decodeProtobuf(ssr, undefined), { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, status: { userInfo: {} } });
 });
 
 test('Ingress rules inline their rule value; IngressClass parameters use apiGroup', () => {
