@@ -37,8 +37,14 @@ import { ingressClassResource } from './networking/ingress-class.js';
 import { networkPolicyResource } from './networking/network-policy.js';
 import { priorityClassResource } from './scheduling/priority-class.js';
 import { horizontalPodAutoscalerResource } from './autoscaling/horizontal-pod-autoscaler.js';
+import { horizontalPodAutoscalerV1Resource } from './autoscaling/horizontal-pod-autoscaler-v1.js';
 import { storageClassResource } from './storage/storage-class.js';
 import { customResourceDefinitionResource } from './apiextensions/custom-resource-definition.js';
+import { selfSubjectAccessReviewResource } from './authorization/self-subject-access-review.js';
+import { subjectAccessReviewResource, localSubjectAccessReviewResource } from './authorization/subject-access-review.js';
+import { selfSubjectRulesReviewResource } from './authorization/self-subject-rules-review.js';
+import { selfSubjectReviewResource } from './authentication/self-subject-review.js';
+import { tokenReviewResource } from './authentication/token-review.js';
 
 export const builtinResources: ResourceDef[] = [
   namespaceResource,
@@ -75,6 +81,13 @@ export const builtinResources: ResourceDef[] = [
   networkPolicyResource,
   priorityClassResource,
   horizontalPodAutoscalerResource,
+  horizontalPodAutoscalerV1Resource,
   storageClassResource,
   customResourceDefinitionResource,
+  selfSubjectAccessReviewResource,
+  subjectAccessReviewResource,
+  localSubjectAccessReviewResource,
+  selfSubjectRulesReviewResource,
+  selfSubjectReviewResource,
+  tokenReviewResource,
 ];

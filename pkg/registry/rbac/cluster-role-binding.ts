@@ -1,7 +1,15 @@
 /** ClusterRoleBinding (rbac.authorization.k8s.io/v1): the strategy and resource definition. */
 import type { ResourceDef, Strategy } from '../types.js';
+import { nameIsPathSegment } from '../../api/validation.js';
+import { defaultBinding, validateBinding } from './role.js';
+import { bindingPrinter, validateRoleRefUpdate } from './role-binding.js';
 
 export const clusterRoleBindingStrategy: Strategy = {
+  nameValidator: nameIsPathSegment,
+  defaults: defaultBinding,
+  validate: (obj) => validateBinding(obj, false),
+  validateUpdate: validateRoleRefUpdate,
+  table: bindingPrinter('clusterRoleBinding'),
 };
 
 export const clusterRoleBindingResource: ResourceDef = {
