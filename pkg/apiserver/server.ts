@@ -202,7 +202,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
         const r: Request = { method: req.method, path, query: url.searchParams, headers: req.headers, body, user: (req as unknown as { user: Request['user'] }).user };
         return await serveResource(ctx, r, res);
       }
-      if (path.startsWith('/openapi/')) throw errors.pathNotFound();
+      if ((path === '/openapi/v2' || path.startsWith('/openapi/')) && (await (await import('../openapi/handler.js')).serveOpenAPI(path, url.searchParams, req.headers, res))) return;
       throw errors.pathNotFound();
     } catch (e) {
       if (!(e instanceof errors.StatusError)) logger.error({ err: e instanceof Error ? e.stack : String(e) }, 'internal error');
