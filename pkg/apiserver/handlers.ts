@@ -19,6 +19,7 @@ import type { ApiserverMetrics } from './metrics.js';
 import { decodeProtobuf } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import type { UserInfo } from '../auth/types.js';
+import { parseFieldValidation, validateFields, duplicateFields } from './field-validation.js';
 
 export interface HandlerContext {
   registry: Registry;
@@ -61,6 +62,23 @@ export function sendStatusError(res: ServerResponse, err: unknown): number {
   res.writeHead(se.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
   return se.code;
+}
+
+/** Adds `Warning: 299 - "…"` headers, which kubectl prints as `Warning: …`. */
+function addWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  const prev = res.getHeader('Warning');
+  const list = Array.isArray(prev) ? prev : prev ? [String(prev)] : [];
+  res.setHeader('Warning', [...list, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+}
+
+/** Drops and reports unknown or duplicate fields of a create or update body. */
+async function checkBodyFields(req: Request, res: ServerResponse, def: ResourceDef, obj: KubeObject): Promise<void> {
+  if (bodyKind(req.headers['content-type']) === 'protobuf') return;
+  const mode = parseFieldValidation(req.query);
+  const raw = bodyKind(req.headers['content-type']) === 'json' ? req.body.toString('utf8') : undefined;
+  const r = await validateFields(def, obj, mode, raw, `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: `);
+  addWarnings(res, r.warnings);
 }
 
 function queryBool(q: URLSearchParams, k: string): boolean {
@@ -232,6 +250,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
         throw errors.methodNotSupported(gr, 'create');
       }
       const obj = decodeBody(req, def);
+      await checkBodyFields(req, res, def, obj);
       const created = await store.create(def, ns, obj, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
       return respondObject(res, 201, def, created, { kind: 'json' }, q);
     }
@@ -240,6 +259,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       const body = decodeBody(req, sub === 'scale' ? undefined : def);
       if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, () => body, dryRun, res);
       if (sub && sub !== 'status' && sub !== 'finalize') throw errors.methodNotSupported(gr, 'update');
+      await checkBodyFields(req, res, def, body);
       const updated = await store.update(def, ns, info.name!, body, sub, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
       return respondObject(res, 200, def, updated, { kind: 'json' }, q);
     }
@@ -254,7 +274,23 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, apply, dryRun, res);
       if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
       if (kind === 'apply-patch') throw errors.notImplemented('server-side apply (application/apply-patch+yaml)');
-      const r = await store.guaranteedUpdate(def, ns, info.name!, sub, (cur) => apply(cur), { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
+      const mode = parseFieldValidation(q);
+      const dups = mode === 'Ignore' ? [] : duplicateFields(req.body.toString('utf8')).map((f) => `duplicate field "${f}"`);
+      if (dups.length && mode === 'Strict') throw errors.badRequest(`strict decoding error: ${dups.join(', ')}`);
+      let warnings: string[] = [];
+      const r = await store.guaranteedUpdate(
+        def,
+        ns,
+        info.name!,
+        sub,
+        async (cur) => {
+          const patched = apply(cur);
+          warnings = (await validateFields(def, patched, mode, undefined, '')).warnings;
+          return patched;
+        },
+        { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user },
+      );
+      addWarnings(res, [...dups, ...warnings]);
       return respondObject(res, 200, def, r.object, { kind: 'json' }, q);
     }
     case 'delete': {

@@ -256,3 +256,32 @@ test('/metrics has upstream series; /readyz checks etcd', async () => {
   assert.equal(ready.status, 200);
   assert.match(ready.text, /\[\+\]etcd ok/);
 });
+
+test('fieldValidation: Strict rejects unknown and duplicate fields, Warn warns and drops them, Ignore drops them', async () => {
+  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fv1' }, data: { a: '1' }, bogus: 1, metadata2: {} };
+  const strict = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', body);
+  assert.equal(strict.status, 400);
+  assert.equal(strict.body.reason, 'BadRequest');
+  assert.equal(strict.body.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus", unknown field "metadata2"');
+  const nested = await req(api.url, 'POST', '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict', {
+    metadata: { name: 'fvd' },
+    spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x', imagee: 'typo' }] } } },
+  });
+  assert.equal(nested.status, 400);
+  assert.match(nested.body.message, /unknown field "spec.template.spec.containers\[0\].imagee"/);
+  const dup = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', '{"metadata":{"name":"fv2","name":"fv3"}}', { 'Content-Type': 'application/json' });
+  assert.equal(dup.status, 400);
+  assert.match(dup.body.message, /duplicate field "metadata.name"/);
+  const warn = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', body);
+  assert.equal(warn.status, 201);
+  assert.equal(warn.headers.get('warning'), '299 - "unknown field \\"bogus\\"", 299 - "unknown field \\"metadata2\\""');
+  assert.equal(warn.body.bogus, undefined, 'unknown fields are not stored');
+  const ignore = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Ignore', { ...body, metadata: { name: 'fv4' } });
+  assert.equal(ignore.status, 201);
+  assert.equal(ignore.headers.get('warning'), null);
+  const patch = await req(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/fv1?fieldValidation=Strict', { datta: { x: '1' } }, MERGE);
+  assert.equal(patch.status, 400);
+  assert.equal(patch.body.message, 'strict decoding error: unknown field "datta"');
+  const bad = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Loud', body);
+  assert.equal(bad.status, 400);
+});

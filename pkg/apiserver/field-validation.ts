@@ -1,0 +1,171 @@
+/**
+ * Server-side field validation (`?fieldValidation=Strict|Warn|Ignore`, default Warn): fields a
+ * kind does not have are dropped before storing, as decoding into upstream's Go types drops them,
+ * and reported as an error (Strict) or a warning (Warn). Duplicate JSON keys are reported the
+ * same way.
+ *
+ * The field list comes from @kubernetes/client-node's generated models (attributeTypeMap), which
+ * are generated from upstream's OpenAPI spec and so follow the newest API fields.
+ */
+import * as errors from '../api/errors.js';
+import type { KubeObject } from '../api/types.js';
+import type { ResourceDef } from '../registry/types.js';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function parseFieldValidation(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw errors.badRequest(`fieldValidation: Invalid value: "${v}": fieldValidation must be one of "Ignore", "Warn", or "Strict"`);
+}
+
+interface Attr {
+  baseName: string;
+  type: string;
+}
+type ModelClass = { getAttributeTypeMap(): Attr[] };
+type Models = Record<string, unknown>;
+
+let models: Models | undefined;
+let loading: Promise<Models> | undefined;
+
+async function loadModels(): Promise<Models> {
+  if (models) return models;
+  loading ??= import('@kubernetes/client-node/dist/gen/models/all.js').then((m) => (models = m as Models));
+  return loading;
+}
+
+const modelCache = new Map<string, string | null>();
+
+/** The client-node model name for a served kind: `V1Deployment`, `CoreV1Event`, `EventsV1Event`, … */
+function modelName(m: Models, def: ResourceDef): string | undefined {
+  const key = `${def.group}/${def.version}/${def.kind}`;
+  const cached = modelCache.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  const ver = def.version[0]!.toUpperCase() + def.version.slice(1);
+  const prefix = def.group ? def.group.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()) : 'Core';
+  const candidates = def.group ? [`${prefix}${ver}${def.kind}`, `${ver}${def.kind}`] : [`${ver}${def.kind}`, `Core${ver}${def.kind}`];
+  const found = candidates.find((c) => {
+    const cls = m[c] as ModelClass | undefined;
+    return typeof cls?.getAttributeTypeMap === 'function' && cls.getAttributeTypeMap().some((a) => a.baseName === 'kind');
+  });
+  modelCache.set(key, found ?? null);
+  return found;
+}
+
+/** Walks `value` against a client-node type string, collecting and removing unknown fields. */
+function walk(m: Models, value: unknown, type: string, path: string, unknown: string[]): void {
+  if (value === null || value === undefined) return;
+  const arr = /^Array<(.+)>$/.exec(type);
+  if (arr) {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(m, v, arr[1]!, `${path}[${i}]`, unknown));
+    return;
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    if (typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(m, v, map[1]!, `${path}[${k}]`, unknown);
+    return;
+  }
+  const cls = m[type] as ModelClass | undefined;
+  if (typeof cls?.getAttributeTypeMap !== 'function' || typeof value !== 'object' || Array.isArray(value)) return;
+  const attrs = cls.getAttributeTypeMap();
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const a = attrs.find((x) => x.baseName === k);
+    const field = path ? `${path}.${k}` : k;
+    if (!a) {
+      unknown.push(field);
+      delete obj[k];
+    } else walk(m, obj[k], a.type, field, unknown);
+  }
+}
+
+/**
+ * The keys that appear twice in one JSON object, as dotted paths. A linear scan over the text:
+ * JSON.parse keeps only the last value and cannot tell.
+ */
+export function duplicateFields(text: string): string[] {
+  const out: string[] = [];
+  const stack: { keys: Set<string> | null; path: string; pendingKey?: string; index: number }[] = [];
+  let i = 0;
+  const n = text.length;
+  const readString = (): string => {
+    let s = '';
+    i++;
+    while (i < n) {
+      const c = text[i]!;
+      if (c === '\\') {
+        s += text.slice(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (c === '"') {
+        i++;
+        break;
+      }
+      s += c;
+      i++;
+    }
+    try {
+      return JSON.parse(`"${s}"`) as string;
+    } catch {
+      return s;
+    }
+  };
+  const childPath = () => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    if (top.keys) return top.path ? `${top.path}.${top.pendingKey}` : (top.pendingKey ?? '');
+    return `${top.path}[${top.index}]`;
+  };
+  while (i < n) {
+    const c = text[i]!;
+    const top = stack[stack.length - 1];
+    if (c === '"') {
+      const s = readString();
+      if (top?.keys && top.pendingKey === undefined) {
+        let j = i;
+        while (j < n && /\s/.test(text[j]!)) j++;
+        if (text[j] === ':') {
+          if (top.keys.has(s)) out.push(top.path ? `${top.path}.${s}` : s);
+          top.keys.add(s);
+          top.pendingKey = s;
+          i = j + 1;
+        }
+      }
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      const path = childPath();
+      stack.push(c === '{' ? { keys: new Set(), path, index: 0 } : { keys: null, path, index: 0 });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      if (top?.keys) top.pendingKey = undefined;
+      else if (top) top.index++;
+    }
+    i++;
+  }
+  return out;
+}
+
+export interface FieldValidationResult {
+  /** Warning texts to send as `Warning: 299 - "…"` headers. */
+  warnings: string[];
+}
+
+/**
+ * Drops the fields `obj` has that its kind does not, and reports them (and duplicate keys in
+ * `rawJSON`) according to `mode`. Throws 400 under Strict.
+ */
+export async function validateFields(def: ResourceDef, obj: KubeObject, mode: FieldValidation, rawJSON: string | undefined, strictPrefix: string): Promise<FieldValidationResult> {
+  const m = await loadModels();
+  const name = modelName(m, def);
+  const unknown: string[] = [];
+  if (name) walk(m, obj, name, '', unknown);
+  const problems = [...(rawJSON && mode !== 'Ignore' ? duplicateFields(rawJSON).map((f) => `duplicate field "${f}"`) : []), ...unknown.map((f) => `unknown field "${f}"`)];
+  if (problems.length === 0 || mode === 'Ignore') return { warnings: [] };
+  if (mode === 'Strict') throw errors.badRequest(`${strictPrefix}strict decoding error: ${problems.join(', ')}`);
+  return { warnings: problems };
+}
