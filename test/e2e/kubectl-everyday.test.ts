@@ -173,6 +173,14 @@ for (const v of ['1.27', '1.33']) {
       assert.match(await k(['delete', 'configmap', 'chunk-0', '-n', ns]), /configmap "chunk-0" deleted/);
     });
 
+    test('an unknown field in a manifest is rejected with the field named', async () => {
+      const f = path.join(dir, `typo-${ns}.yaml`);
+      fs.writeFileSync(f, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\n  namespace: ${ns}\ndatta:\n  a: b\n`);
+      const r = await kubectl(v, api.kubeconfig, ['create', '-f', f]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /unknown field "datta"/);
+    });
+
     test('describe and api-resources', async () => {
       await k(['run', 'described', '--image=busybox', '-n', ns]);
       const d = await k(['describe', 'pod', 'described', '-n', ns]);
