@@ -1015,14 +1015,13 @@ function validateContainerCommon(c: any, vols: Map<string, Obj>, claims: Set<str
   if (!ipp) errs.push(required(`${path}.imagePullPolicy`, ''));
   else if (!['Always', 'IfNotPresent', 'Never'].includes(ipp)) errs.push(notSupported(`${path}.imagePullPolicy`, ipp, ['Always', 'IfNotPresent', 'Never']));
   errs.push(...validateResourceRequirements(c.resources, `${path}.resources`, claims));
-  arr(c.resizePolicy).forEach((p: any, i: number) => {
+  arr(c.resizePolicy).forEach((p: any) => {
     const rp = `${path}.resizePolicy`;
     if (!p?.resourceName) errs.push(required(rp, ''));
     else if (!['cpu', 'memory'].includes(p.resourceName)) errs.push(notSupported(rp, p.resourceName, ['cpu', 'memory']));
     if (!p?.restartPolicy) errs.push(required(rp, ''));
     else if (!['NotRequired', 'RestartContainer'].includes(p.restartPolicy)) errs.push(notSupported(rp, p.restartPolicy, ['NotRequired', 'RestartContainer']));
     else if (restartPolicy === 'Never' && p.restartPolicy !== 'NotRequired') errs.push(invalidField(rp, p.restartPolicy, "must be 'NotRequired' when `restartPolicy` is 'Never'"));
-    void i;
   });
   errs.push(...validateContainerSecurityContext(c.securityContext, `${path}.securityContext`));
   return errs;

@@ -223,3 +223,45 @@ test('bad shapes give field errors, not exceptions', () => {
   assert.doesNotThrow(() => create({ metadata: { name: 'x' } } as StoredObject));
   assert.doesNotThrow(() => podRow({ metadata: { name: 'x' } } as StoredObject, now));
 });
+
+test('every core/v1 strategy survives malformed objects', async () => {
+  const mods = await Promise.all(
+    ['pod', 'service', 'endpoints', 'config-map', 'secret', 'service-account', 'node', 'event', 'persistent-volume', 'persistent-volume-claim', 'limit-range', 'resource-quota', 'replication-controller'].map(
+      (m) => import(`./${m}.js`),
+    ),
+  );
+  const strategies = mods.flatMap((m) => Object.entries(m).filter(([k]) => k.endsWith('Strategy')).map(([, v]) => v as typeof s));
+  assert.equal(strategies.length, 13);
+  const junk: unknown[] = [null, 7, 'x', [], [null], { a: null }, [{ name: 5, ports: 'p', resources: [1] }]];
+  const shapes = (): StoredObject[] => {
+    const out: StoredObject[] = [{ metadata: { name: 'x' } } as StoredObject];
+    for (const j of junk) {
+      out.push({
+        metadata: { name: 'x', namespace: 'default', labels: {} },
+        spec: { containers: j, volumes: j, ports: j, selector: j, template: { spec: j, metadata: j }, limits: j, hard: j, capacity: j, taints: j, resources: j, accessModes: j },
+        status: { conditions: j, containerStatuses: j, podIPs: j, addresses: j, hard: j, loadBalancer: { ingress: j } },
+        data: j,
+        subsets: j,
+        involvedObject: j,
+        secrets: j,
+      } as unknown as StoredObject);
+      out.push({ metadata: { name: 'x' }, spec: j, status: j, data: j } as unknown as StoredObject);
+    }
+    return out;
+  };
+  for (const st of strategies) {
+    for (const o of shapes()) {
+      const old = shapes()[1]!;
+      assert.doesNotThrow(() => {
+        st.defaults?.(o);
+        st.prepareForCreate?.(o);
+        st.validate?.(o);
+        st.prepareForUpdate?.(o, old);
+        st.validateUpdate?.(o, old);
+        st.validateStatusUpdate?.(o, old);
+        st.selectableFields?.(o);
+        st.table?.row(o, now);
+      });
+    }
+  }
+});

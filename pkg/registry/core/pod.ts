@@ -361,7 +361,7 @@ export function podRow(pod: StoredObject, now: Date): unknown[] {
   if (pod.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
   else if (pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') reason = 'Terminating';
   const restartsStr = restarts !== 0 && lastRestart ? `${restarts} (${translateTimestampSince(lastRestart, now)} ago)` : String(restarts);
-  const podIP = str(arr(status.podIPs)[0]?.ip) || '<none>';
+  const podIP = str(arr(status.podIPs)[0]?.ip) || str(status.podIP) || '<none>';
   let readinessGates = '<none>';
   const gates = arr(spec.readinessGates);
   if (gates.length) {
@@ -421,7 +421,8 @@ export const podStrategy: Strategy = {
       'spec.serviceAccountName': str(spec.serviceAccountName),
       'spec.hostNetwork': String(spec.hostNetwork === true),
       'status.phase': str(status.phase),
-      'status.podIP': str(arr(status.podIPs)[0]?.ip),
+      // v1's podIP is podIPs[0]; a writer that set only podIP still counts.
+      'status.podIP': str(arr(status.podIPs)[0]?.ip) || str(status.podIP),
       // Upstream accepts this label but never sets it, so it only ever equals "".
       'status.podIPs': '',
       'status.nominatedNodeName': str(status.nominatedNodeName),
