@@ -81,8 +81,11 @@ function hasLabel(obj: StoredObject, key: string, expected: string): FieldError[
   return labels[key] === expected ? [] : [invalidField(path, labels, expected)];
 }
 
-/** validateGeneratedSelector. */
-function validateGeneratedSelector(obj: StoredObject, requirePrefixedLabels: boolean): FieldError[] {
+/**
+ * validateGeneratedSelector: the generated labels are on the template and the selector selects
+ * them. (Upstream spares Jobs from before the prefixed labels; keelson has none such.)
+ */
+function validateGeneratedSelector(obj: StoredObject): FieldError[] {
   const spec = obj.spec ?? {};
   if (spec.manualSelector === true || !spec.selector) return [];
   const uid = obj.metadata.uid ?? '';
@@ -90,12 +93,8 @@ function validateGeneratedSelector(obj: StoredObject, requirePrefixedLabels: boo
   const errs: FieldError[] = [];
   if (!uid) errs.push(required('metadata.uid', ''));
   errs.push(...hasLabel(obj, legacyControllerUidLabel, uid), ...hasLabel(obj, legacyJobNameLabel, name));
-  const expected: Record<string, string> = { [legacyControllerUidLabel]: uid, [legacyJobNameLabel]: name };
-  if (requirePrefixedLabels) {
-    errs.push(...hasLabel(obj, controllerUidLabel, uid), ...hasLabel(obj, jobNameLabel, name));
-    expected[controllerUidLabel] = uid;
-    expected[jobNameLabel] = name;
-  }
+  errs.push(...hasLabel(obj, controllerUidLabel, uid), ...hasLabel(obj, jobNameLabel, name));
+  const expected = { [legacyControllerUidLabel]: uid, [legacyJobNameLabel]: name, [controllerUidLabel]: uid, [jobNameLabel]: name };
   if (!selectorIsMalformed(spec.selector) && !selectorMatchesTemplate(spec.selector, { metadata: { labels: expected } })) {
     errs.push(invalidField('spec.selector', spec.selector, '`selector` not auto-generated'));
   }
@@ -162,10 +161,10 @@ export function validateJobSpecCommon(spec: any, path: string): FieldError[] {
   return errs;
 }
 
-/** ValidateJob, for a Job whose pods carry the prefixed labels too. */
+/** ValidateJob. */
 function validateJob(obj: StoredObject): FieldError[] {
   const spec = obj.spec ?? {};
-  const errs = [...validateGeneratedSelector(obj, true), ...validateJobSpecCommon(spec, 'spec')];
+  const errs = [...validateGeneratedSelector(obj), ...validateJobSpecCommon(spec, 'spec')];
   if (!spec.selector) errs.push(required('spec.selector', ''));
   else errs.push(...validateLabelSelector(spec.selector, 'spec.selector'));
   if (!selectorIsMalformed(spec.selector) && !selectorMatchesTemplate(spec.selector, spec.template)) {
@@ -178,30 +177,30 @@ function validateJob(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-/** The template of a Job that may change: scheduling directives of a suspended job that never ran. */
+/** Sets `dst[key]` to `src[key]`, or removes it when `src` has none. */
+function copyKey(dst: any, src: any, key: string): void {
+  if (src?.[key] === undefined) delete dst[key];
+  else dst[key] = src[key];
+}
+
+/**
+ * The pod template of a Job is immutable, except that a suspended Job that never started may
+ * still be moved: its node affinity, node selector, tolerations, scheduling gates, and the pods'
+ * labels and annotations.
+ */
 function validateTemplateUpdate(obj: StoredObject, old: StoredObject): FieldError[] {
-  const template = obj.spec?.template;
-  let oldTemplate = old.spec?.template;
+  const template: any = obj.spec?.template;
+  let oldTemplate: any = old.spec?.template;
   if (old.spec?.suspend === true && !old.status?.startTime && oldTemplate) {
     oldTemplate = clone(oldTemplate);
-    const ot = oldTemplate as any;
-    ot.spec ??= {};
-    const nodeAffinity = template?.spec?.affinity?.nodeAffinity;
-    if (template?.spec?.affinity) ot.spec.affinity = { ...(ot.spec.affinity ?? {}), nodeAffinity };
-    else if (ot.spec.affinity) {
-      delete ot.spec.affinity.nodeAffinity;
-      if (Object.keys(ot.spec.affinity).length === 0) delete ot.spec.affinity;
-    }
-    if (ot.spec.affinity && ot.spec.affinity.nodeAffinity === undefined) delete ot.spec.affinity.nodeAffinity;
-    for (const f of ['nodeSelector', 'tolerations', 'schedulingGates']) {
-      if (template?.spec?.[f] === undefined) delete ot.spec[f];
-      else ot.spec[f] = template.spec[f];
-    }
-    ot.metadata ??= {};
-    for (const f of ['labels', 'annotations']) {
-      if ((template?.metadata as any)?.[f] === undefined) delete ot.metadata[f];
-      else ot.metadata[f] = (template!.metadata as any)[f];
-    }
+    oldTemplate.spec ??= {};
+    const affinity = { ...(oldTemplate.spec.affinity ?? {}) };
+    copyKey(affinity, template?.spec?.affinity, 'nodeAffinity');
+    if (template?.spec?.affinity || Object.keys(affinity).length) oldTemplate.spec.affinity = affinity;
+    else delete oldTemplate.spec.affinity;
+    for (const f of ['nodeSelector', 'tolerations', 'schedulingGates']) copyKey(oldTemplate.spec, template?.spec, f);
+    oldTemplate.metadata ??= {};
+    for (const f of ['labels', 'annotations']) copyKey(oldTemplate.metadata, template?.metadata, f);
   }
   return immutable(template, oldTemplate, 'spec.template');
 }
