@@ -70,7 +70,7 @@ export function isQualifiedName(v: string): string[] {
   }
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part ' + maxLen(63));
-  if (name.length > 0 && !qualifiedNameRe.test(name))
+  if (!qualifiedNameRe.test(name))
     errs.push(regexError("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", qualifiedNameFmt, 'MyName', 'my.name', '123-abc'));
   return errs;
 }

@@ -476,6 +476,9 @@ export class RegistryStore {
       next = clone(current);
       next.status = proposed.status;
       next.metadata.resourceVersion = proposed.metadata.resourceVersion;
+      // Upstream defaults every decoded body, status writes included.
+      s.defaults?.(next);
+      s.prepareForStatusUpdate?.(next, current);
     } else if (subresource === 'finalize') {
       // namespaces/finalize changes spec.finalizers only.
       next = clone(current);

@@ -54,6 +54,8 @@ export interface Strategy {
   hasStatus?: boolean;
   /** Adjusts an object that deletion keeps (finalizers, grace): namespaces turn Terminating. */
   prepareForDelete?(obj: StoredObject): void;
+  /** Carries over what /status may not change or derives what it implies (qosClass, phase transition times). */
+  prepareForStatusUpdate?(obj: StoredObject, old: StoredObject): void;
   /** Extra field errors on the /status endpoint. */
   validateStatusUpdate?(obj: StoredObject, old: StoredObject): FieldError[];
 }
