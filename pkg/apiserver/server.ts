@@ -12,7 +12,7 @@ import type { Level } from 'pino';
 import * as errors from '../api/errors.js';
 import { newLogger } from '../log/logger.js';
 import { newMetricsRegistry } from '../metrics/registry.js';
-import { EtcdStore } from '../storage/etcd-store.js';
+import { EtcdStore, type ValueTransformer } from '../storage/etcd-store.js';
 import { Registry } from '../registry/registry.js';
 import { RegistryStore } from '../registry/store.js';
 import { builtinResources } from '../registry/resources.js';
@@ -58,6 +58,12 @@ export interface ApiserverConfig {
   auth?: AuthConfig;
   /** Admission plugins, in order; built after the store exists, so they can read through it. */
   admission?: (store: RegistryStore, registry: Registry) => AdmissionPlugin[];
+  /** `--client-ca-file`: with https, client certificates are requested and this CA advertised (x509 authentication verifies them). */
+  clientCAFile?: string;
+  /** Encryption at rest (`--encryption-provider-config`): transforms values on their way to and from etcd. */
+  storageTransformer?: ValueTransformer;
+  /** Runs once the watch caches are filled, before serving (bootstrap RBAC and the like); `signal` aborts at shutdown. */
+  afterStoreStart?: (store: RegistryStore, registry: Registry, signal: AbortSignal) => Promise<void>;
 }
 
 export function defaultApiserverConfig(): ApiserverConfig {
@@ -108,6 +114,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const hosts = config.etcdServers.map((s) => s.replace(/^https?:\/\//, ''));
   const etcdClient = new Etcd3({ hosts, grpcOptions: { 'grpc.keepalive_time_ms': 30_000 } as never });
   const etcd = new EtcdStore(etcdClient, (operation, type, seconds) => metrics.etcdRequestDuration.observe({ operation, type }, seconds));
+  if (config.storageTransformer) etcd.transformer = config.storageTransformer;
   const registry = new Registry(builtinResources);
   const namespaceDef = registry.lookup('', 'v1', 'namespaces')!;
   const store = new RegistryStore(etcd, logger, namespaceDef);
@@ -147,6 +154,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
     }
   };
   await ensureSystemNamespaces(store, registry, logger);
+  await config.afterStoreStart?.(store, registry, watchAbort.signal);
 
   const app = express();
   app.disable('x-powered-by');
@@ -212,7 +220,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   });
 
   const server = config.tlsCertFile && config.tlsPrivateKeyFile
-    ? https.createServer({ cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsPrivateKeyFile) }, app)
+    ? https.createServer({ cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsPrivateKeyFile), ...(config.clientCAFile ? { ca: fs.readFileSync(config.clientCAFile), requestCert: true, rejectUnauthorized: false } : {}) }, app)
     : http.createServer(app);
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0;
