@@ -183,6 +183,10 @@ export const persistentVolumeStrategy: Strategy = {
   prepareForCreate(obj) {
     obj.status = { phase: 'Pending', lastPhaseTransitionTime: nowRFC3339() };
   },
+  prepareForStatusUpdate(obj, old) {
+    // upstream records when the phase last changed.
+    if (isObj(obj.status) && obj.status.phase !== old.status?.phase) obj.status.lastPhaseTransitionTime = nowRFC3339();
+  },
   validate: validatePersistentVolume,
   validateUpdate: validatePersistentVolumeUpdate,
   table: {

@@ -408,6 +408,10 @@ export const podStrategy: Strategy = {
   validateUpdate(obj, old) {
     return validatePodUpdate(obj, old);
   },
+  prepareForStatusUpdate(obj, old) {
+    // A status writer that leaves qosClass out keeps the one set at creation.
+    if (isObj(obj.status) && !obj.status.qosClass && isObj(old.status) && old.status.qosClass) obj.status.qosClass = old.status.qosClass;
+  },
   validateStatusUpdate(obj, old) {
     return validatePodStatus(obj, old);
   },
