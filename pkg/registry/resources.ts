@@ -45,11 +45,6 @@ import { subjectAccessReviewResource, localSubjectAccessReviewResource } from '.
 import { selfSubjectRulesReviewResource } from './authorization/self-subject-rules-review.js';
 import { selfSubjectReviewResource } from './authentication/self-subject-review.js';
 import { tokenReviewResource } from './authentication/token-review.js';
-import { selfSubjectAccessReviewResource } from './authorization/self-subject-access-review.js';
-import { subjectAccessReviewResource, localSubjectAccessReviewResource } from './authorization/subject-access-review.js';
-import { selfSubjectRulesReviewResource } from './authorization/self-subject-rules-review.js';
-import { selfSubjectReviewResource } from './authentication/self-subject-review.js';
-import { tokenReviewResource } from './authentication/token-review.js';
 
 export const builtinResources: ResourceDef[] = [
   namespaceResource,
@@ -89,12 +84,6 @@ export const builtinResources: ResourceDef[] = [
   horizontalPodAutoscalerV1Resource,
   storageClassResource,
   customResourceDefinitionResource,
-  selfSubjectAccessReviewResource,
-  subjectAccessReviewResource,
-  localSubjectAccessReviewResource,
-  selfSubjectRulesReviewResource,
-  selfSubjectReviewResource,
-  tokenReviewResource,
   selfSubjectAccessReviewResource,
   subjectAccessReviewResource,
   localSubjectAccessReviewResource,
