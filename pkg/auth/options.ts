@@ -1,0 +1,199 @@
+/**
+ * The apiserver's security configuration from upstream's flags: authenticators (x509, token
+ * file, ServiceAccount JWTs, impersonation), authorizers (Node, RBAC), the admission chain,
+ * encryption at rest and the in-flight limits. `buildSecurity` turns options into the pieces
+ * `ApiserverConfig` takes; `applySecurity` sets them on a config.
+ */
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import type { ApiserverConfig } from '../apiserver/server.js';
+import type { AuthConfig } from '../apiserver/filters.js';
+import type { AdmissionPlugin } from '../admission/types.js';
+import { defaultAdmissionPlugins, validatePluginNames } from '../admission/plugins.js';
+import { ensureSystemPriorityClasses } from '../admission/priority.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { Registry } from '../registry/registry.js';
+import { builtinResources } from '../registry/resources.js';
+import { setAuthorizationBackend } from '../registry/authorization/backend.js';
+import { setAuthenticationBackend } from '../registry/authentication/backend.js';
+import { InflightLimiter, defaultInflightLimits } from '../apiserver/limits.js';
+import { alwaysAllow, type Authenticator, type Authorizer, type UserInfo } from './types.js';
+import { ClusterState } from './cluster-state.js';
+import { X509Authenticator } from './x509.js';
+import { BearerTokenAuthenticator, TokenFileAuthenticator, type TokenAuthenticator } from './token.js';
+import { ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, loadPublicKeys } from './serviceaccount.js';
+import { tokenRequestHandler } from './token-request.js';
+import { ImpersonatingAuthenticator } from './impersonation.js';
+import { RBACAuthorizer } from './rbac/authorizer.js';
+import { ensureBootstrapPolicy, runClusterRoleAggregation } from './rbac/bootstrap.js';
+import { NodeAuthorizer } from './node-authorizer.js';
+import { UnionAuthorizer, PrivilegedGroupsAuthorizer } from './union.js';
+import { EncryptionTransformer } from './encryption.js';
+import { nodeNameOf } from './node-identity.js';
+
+/** Upstream's flag values, by flag name. */
+export interface SecurityOptions {
+  /** `--client-ca-file`. */
+  clientCAFile?: string;
+  /** `--token-auth-file`. */
+  tokenAuthFile?: string;
+  /** `--service-account-key-file` (repeatable): keys that verify ServiceAccount tokens. */
+  serviceAccountKeyFiles: string[];
+  /** `--service-account-signing-key-file`: the key that signs them (TokenRequest). */
+  serviceAccountSigningKeyFile?: string;
+  /** `--service-account-issuer` (repeatable): the first is written into new tokens. */
+  serviceAccountIssuers: string[];
+  /** `--api-audiences`; defaults to the issuers. */
+  apiAudiences: string[];
+  /** `--service-account-max-token-expiration`, seconds (0: unlimited). */
+  serviceAccountMaxTokenExpirationSeconds: number;
+  /** `--authorization-mode`: AlwaysAllow, AlwaysDeny, Node, RBAC. */
+  authorizationModes: string[];
+  /** `--anonymous-auth`. */
+  anonymousAuth: boolean;
+  /** `--enable-admission-plugins` / `--disable-admission-plugins`. */
+  enableAdmissionPlugins: string[];
+  disableAdmissionPlugins: string[];
+  /** `--encryption-provider-config`. */
+  encryptionProviderConfig?: string;
+  /** `--max-requests-inflight`, `--max-mutating-requests-inflight`. */
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+}
+
+export function defaultSecurityOptions(): SecurityOptions {
+  return {
+    serviceAccountKeyFiles: [],
+    serviceAccountIssuers: [],
+    apiAudiences: [],
+    serviceAccountMaxTokenExpirationSeconds: 0,
+    authorizationModes: ['Node', 'RBAC'],
+    anonymousAuth: true,
+    enableAdmissionPlugins: [],
+    disableAdmissionPlugins: [],
+    maxRequestsInflight: defaultInflightLimits.maxRequestsInflight,
+    maxMutatingRequestsInflight: defaultInflightLimits.maxMutatingRequestsInflight,
+  };
+}
+
+/** Paths anonymous requests may reach (everything else answers 401 without credentials). */
+export const anonymousPaths = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
+
+/** The pieces of an apiserver configuration that security decides. */
+export interface Security {
+  auth: AuthConfig;
+  admission: (store: RegistryStore, registry: Registry) => AdmissionPlugin[];
+  storageTransformer?: EncryptionTransformer;
+  clientCAFile?: string;
+  /** Run once the store's caches are up: bootstrap RBAC and priority classes, start ClusterRole aggregation. */
+  afterStoreStart: (store: RegistryStore, registry: Registry, signal: AbortSignal) => Promise<void>;
+  limiter: InflightLimiter;
+  /** The cached cluster state the authenticators and authorizers read. */
+  state: ClusterState;
+}
+
+const alwaysDeny: Authorizer = { authorize: () => ({ decision: 'noOpinion' }) };
+
+/** Builds authentication, authorization, admission and encryption from the options. Reads the files it names. */
+export function buildSecurity(opts: SecurityOptions, logger?: Logger): Security {
+  const state = new ClusterState();
+  validatePluginNames([...opts.enableAdmissionPlugins, ...opts.disableAdmissionPlugins]);
+
+  // Authorization first: impersonation needs it.
+  const authorizers: Authorizer[] = [];
+  let rbac: RBACAuthorizer | undefined;
+  let nodeAuthz: NodeAuthorizer | undefined;
+  for (const mode of opts.authorizationModes) {
+    switch (mode) {
+      case 'AlwaysAllow':
+        authorizers.push(alwaysAllow);
+        break;
+      case 'AlwaysDeny':
+        authorizers.push(alwaysDeny);
+        break;
+      case 'Node':
+        authorizers.push((nodeAuthz = new NodeAuthorizer(state)));
+        break;
+      case 'RBAC':
+        authorizers.push((rbac = new RBACAuthorizer(state)));
+        break;
+      default:
+        throw new Error(`unknown authorization mode ${JSON.stringify(mode)}: known modes are AlwaysAllow, AlwaysDeny, Node, RBAC`);
+    }
+  }
+  // system:masters is allowed everything, ahead of every other authorizer, as upstream.
+  const authorizer = new UnionAuthorizer([new PrivilegedGroupsAuthorizer(['system:masters']), ...authorizers]);
+
+  const issuers = opts.serviceAccountIssuers.length ? opts.serviceAccountIssuers : ['https://kubernetes.default.svc.cluster.local'];
+  const audiences = opts.apiAudiences.length ? opts.apiAudiences : issuers;
+  const tokens: TokenAuthenticator[] = [];
+  if (opts.tokenAuthFile) tokens.push(TokenFileAuthenticator.fromFile(opts.tokenAuthFile));
+  const keyFiles = opts.serviceAccountKeyFiles.length ? opts.serviceAccountKeyFiles : opts.serviceAccountSigningKeyFile ? [opts.serviceAccountSigningKeyFile] : [];
+  const publicKeys = keyFiles.flatMap((f) => loadPublicKeys(fs.readFileSync(f, 'utf8')));
+  if (publicKeys.length) tokens.push(new ServiceAccountTokenAuthenticator({ issuers, publicKeys, audiences, state }));
+  const issuer = opts.serviceAccountSigningKeyFile ? ServiceAccountTokenIssuer.fromFile(opts.serviceAccountSigningKeyFile, issuers, opts.serviceAccountMaxTokenExpirationSeconds) : undefined;
+
+  const inner: Authenticator[] = [];
+  if (opts.clientCAFile) inner.push(new X509Authenticator(fs.readFileSync(opts.clientCAFile, 'utf8')));
+  if (tokens.length) inner.push(new BearerTokenAuthenticator(tokens, audiences));
+  const auth: AuthConfig = {
+    authenticators: [new ImpersonatingAuthenticator(inner, authorizer)],
+    anonymous: opts.anonymousAuth,
+    anonymousPaths,
+    authorizer,
+  };
+
+  setAuthorizationBackend({
+    authorizer,
+    rules: {
+      rulesFor: (user: UserInfo, namespace: string) => {
+        const rules = rbac ? rbac.rulesFor(user, namespace) : [];
+        const node = nodeAuthz && nodeNameOf(user) !== undefined;
+        const allowAll = authorizers.includes(alwaysAllow);
+        if (allowAll) return { rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
+        return { rules, incomplete: !!node, evaluationError: node ? 'node authorizer does not support user rule resolution' : undefined };
+      },
+    },
+  });
+  setAuthenticationBackend({ tokens, apiAudiences: audiences });
+
+  const storageTransformer = opts.encryptionProviderConfig ? EncryptionTransformer.fromFile(opts.encryptionProviderConfig, builtinResources) : undefined;
+
+  const admission = (store: RegistryStore, registry: Registry): AdmissionPlugin[] => {
+    state.bind(store, registry);
+    // TokenRequest is served by this apiserver's issuer: attach it to the serviceaccounts resource.
+    const sa = registry.lookup('', 'v1', 'serviceaccounts');
+    if (sa && issuer) sa.subresourceCreate = { ...(sa.subresourceCreate ?? {}), token: tokenRequestHandler({ state, issuer, apiAudiences: audiences }) };
+    return defaultAdmissionPlugins(store, registry, { enable: opts.enableAdmissionPlugins, disable: opts.disableAdmissionPlugins, logger });
+  };
+
+  const afterStoreStart = async (store: RegistryStore, registry: Registry, signal: AbortSignal): Promise<void> => {
+    state.bind(store, registry);
+    if (rbac) {
+      await ensureBootstrapPolicy(store, registry, logger);
+      await runClusterRoleAggregation(store, registry, signal, logger);
+    }
+    await ensureSystemPriorityClasses(store, registry);
+  };
+
+  return {
+    auth,
+    admission,
+    storageTransformer,
+    clientCAFile: opts.clientCAFile,
+    afterStoreStart,
+    limiter: new InflightLimiter({ maxRequestsInflight: opts.maxRequestsInflight, maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight }),
+    state,
+  };
+}
+
+/** Sets the security pieces on an apiserver configuration. */
+export function applySecurity(config: ApiserverConfig, opts: SecurityOptions, logger?: Logger): Security {
+  const s = buildSecurity(opts, logger);
+  config.auth = s.auth;
+  config.admission = s.admission;
+  config.storageTransformer = s.storageTransformer;
+  config.clientCAFile = s.clientCAFile;
+  config.afterStoreStart = s.afterStoreStart;
+  return s;
+}
