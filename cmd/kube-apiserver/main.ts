@@ -1,6 +1,7 @@
 /** kube-apiserver: parses upstream's flags and runs pkg/apiserver. */
 import { run, defaultApiserverConfig } from '../../pkg/apiserver/server.js';
 import { parseFlags, intFlag, durationFlag, runUntilSignal } from '../../pkg/util/flags.js';
+import { securityOptionsFromFlags, securityFlagSpec, applySecurity } from '../../pkg/auth/options.js';
 
 const { values: f } = parseFlags(process.argv.slice(2), {
   'etcd-servers': { type: 'string' },
@@ -16,6 +17,7 @@ const { values: f } = parseFlags(process.argv.slice(2), {
   'service-node-port-range': { type: 'string' },
   v: { type: 'string' },
   'log-level': { type: 'string' },
+  ...securityFlagSpec,
 });
 
 const config = defaultApiserverConfig();
@@ -31,5 +33,6 @@ if (f['service-cluster-ip-range']) config.serviceClusterIPRange = String(f['serv
 if (f['service-node-port-range']) config.serviceNodePortRange = String(f['service-node-port-range']);
 if (f['advertise-address']) config.advertiseAddress = String(f['advertise-address']);
 if (f['log-level']) config.logLevel = String(f['log-level']) as typeof config.logLevel;
+applySecurity(config, securityOptionsFromFlags(f));
 
 runUntilSignal((signal) => run(config, signal));

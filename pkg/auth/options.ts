@@ -139,7 +139,8 @@ export function buildSecurity(opts: SecurityOptions, logger?: Logger): Security 
   const auth: AuthConfig = {
     authenticators: [new ImpersonatingAuthenticator(inner, authorizer)],
     anonymous: opts.anonymousAuth,
-    anonymousPaths,
+    // With no way to authenticate at all, limiting anonymous requests would lock everyone out.
+    anonymousPaths: inner.length ? anonymousPaths : undefined,
     authorizer,
   };
 
@@ -196,4 +197,76 @@ export function applySecurity(config: ApiserverConfig, opts: SecurityOptions, lo
   config.clientCAFile = s.clientCAFile;
   config.afterStoreStart = s.afterStoreStart;
   return s;
+}
+
+/** Upstream's security flags, for pkg/util/flags' parseFlags. */
+export const securityFlagSpec = {
+  'client-ca-file': { type: 'string' },
+  'token-auth-file': { type: 'string' },
+  'service-account-key-file': { type: 'string', multiple: true },
+  'service-account-signing-key-file': { type: 'string' },
+  'service-account-issuer': { type: 'string', multiple: true },
+  'service-account-max-token-expiration': { type: 'string' },
+  'api-audiences': { type: 'string' },
+  'authorization-mode': { type: 'string' },
+  'anonymous-auth': { type: 'string' },
+  'enable-admission-plugins': { type: 'string' },
+  'disable-admission-plugins': { type: 'string' },
+  'encryption-provider-config': { type: 'string' },
+  'max-requests-inflight': { type: 'string' },
+  'max-mutating-requests-inflight': { type: 'string' },
+} as const;
+
+type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+function list(v: string | boolean | string[] | undefined): string[] {
+  if (v === undefined || typeof v === 'boolean') return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+function int(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid value ${JSON.stringify(v)} for --${name}: not a non-negative integer`);
+  return n;
+}
+
+/** Go durations (`1h`, `90m`, `3600s`) as seconds. */
+function seconds(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(String(v));
+  if (!m || String(v) === '') throw new Error(`invalid duration ${JSON.stringify(v)} for --${name}`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+/**
+ * Security options from parsed flags. Defaults follow a kubeadm cluster: with any authentication
+ * configured, authorization is Node,RBAC and anonymous requests reach only the health and
+ * version paths. A server started with no credentials configured at all (a bare development
+ * server on plain http) keeps upstream's binary defaults, AlwaysAllow with anonymous requests,
+ * since nobody could be authorized otherwise.
+ */
+export function securityOptionsFromFlags(f: FlagValues): SecurityOptions {
+  const o = defaultSecurityOptions();
+  if (typeof f['client-ca-file'] === 'string') o.clientCAFile = f['client-ca-file'];
+  if (typeof f['token-auth-file'] === 'string') o.tokenAuthFile = f['token-auth-file'];
+  o.serviceAccountKeyFiles = list(f['service-account-key-file']);
+  if (typeof f['service-account-signing-key-file'] === 'string') o.serviceAccountSigningKeyFile = f['service-account-signing-key-file'];
+  o.serviceAccountIssuers = list(f['service-account-issuer']);
+  o.apiAudiences = list(f['api-audiences']);
+  o.serviceAccountMaxTokenExpirationSeconds = seconds(f['service-account-max-token-expiration'], 'service-account-max-token-expiration') ?? 0;
+  const anyAuthn = !!(o.clientCAFile || o.tokenAuthFile || o.serviceAccountKeyFiles.length || o.serviceAccountSigningKeyFile);
+  const modes = list(f['authorization-mode']);
+  o.authorizationModes = modes.length ? modes : anyAuthn ? ['Node', 'RBAC'] : ['AlwaysAllow'];
+  const anon = f['anonymous-auth'];
+  if (anon !== undefined) {
+    if (anon !== 'true' && anon !== 'false') throw new Error(`invalid value ${JSON.stringify(anon)} for --anonymous-auth: true or false`);
+    o.anonymousAuth = anon === 'true';
+  }
+  o.enableAdmissionPlugins = list(f['enable-admission-plugins']);
+  o.disableAdmissionPlugins = list(f['disable-admission-plugins']);
+  if (typeof f['encryption-provider-config'] === 'string') o.encryptionProviderConfig = f['encryption-provider-config'];
+  o.maxRequestsInflight = int(f['max-requests-inflight'], 'max-requests-inflight') ?? o.maxRequestsInflight;
+  o.maxMutatingRequestsInflight = int(f['max-mutating-requests-inflight'], 'max-mutating-requests-inflight') ?? o.maxMutatingRequestsInflight;
+  return o;
 }
