@@ -3,7 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden } from '../../api/field-errors.js';
 import { isDNS1035Label, isDNS1123Subdomain } from '../../api/validation.js';
-import { createdAtPrinter, immutable } from '../../printers/workloads.js';
+import { createdAtPrinter, immutable, guarded } from '../../printers/workloads.js';
 
 /** DNS-1035 label errors joined as upstream's CRD validation reports them. */
 function dns1035(v: string): string | undefined {
@@ -95,7 +95,7 @@ function isEstablished(obj: StoredObject): boolean {
   return (obj.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
 }
 
-export const customResourceDefinitionStrategy: Strategy = {
+export const customResourceDefinitionStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   defaults(obj) {
@@ -143,7 +143,7 @@ export const customResourceDefinitionStrategy: Strategy = {
     return errs;
   },
   table: createdAtPrinter,
-};
+});
 
 export const customResourceDefinitionResource: ResourceDef = {
   group: 'apiextensions.k8s.io',

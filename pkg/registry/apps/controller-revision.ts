@@ -3,7 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import type { StoredObject } from '../../api/types.js';
 import { type FieldError, required } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable, nonNegative } from '../../printers/workloads.js';
+import { immutable, nonNegative, guarded } from '../../printers/workloads.js';
 
 /** The CONTROLLER cell: `<kind>.<group>/<name>` of the controlling owner, lower-cased kind and group. */
 function controllerName(obj: StoredObject): string {
@@ -23,7 +23,7 @@ function validateRevision(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-export const controllerRevisionStrategy: Strategy = {
+export const controllerRevisionStrategy: Strategy = guarded({
   validate: validateRevision,
   validateUpdate(obj, old) {
     return immutable(obj.data, old.data, 'data');
@@ -32,7 +32,7 @@ export const controllerRevisionStrategy: Strategy = {
     columns: [nameColumn, col('Controller', 'string', 'Controller of the object'), col('Revision', 'string', 'Revision indicates the revision of the state represented by Data.'), ageColumn],
     row: (obj, now) => [obj.metadata.name, controllerName(obj), obj.revision ?? 0, age(obj, now)],
   },
-};
+});
 
 export const controllerRevisionResource: ResourceDef = {
   group: 'apps',

@@ -18,6 +18,7 @@ import {
   selectorIsMalformed,
   validateLabelSelector,
   validatePositiveIntOrPercent,
+  guarded,
 } from '../../printers/workloads.js';
 import { selectorMatchesTemplate } from './replica-set.js';
 
@@ -92,12 +93,14 @@ function validateStatus(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-export const daemonSetStrategy: Strategy = {
+export const daemonSetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   defaults(obj) {
     obj.spec ??= {};
     const spec = obj.spec;
+    // The pod template first: it does not depend on the rest, which may be malformed.
+    defaultPodTemplateSpec(spec.template);
     spec.updateStrategy ??= {};
     spec.updateStrategy.type ||= 'RollingUpdate';
     if (spec.updateStrategy.type === 'RollingUpdate') {
@@ -106,7 +109,6 @@ export const daemonSetStrategy: Strategy = {
       spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
     }
     spec.revisionHistoryLimit ??= 10;
-    defaultPodTemplateSpec(spec.template);
   },
   prepareForCreate(obj) {
     // These four counters are not omitempty in apps/v1.
@@ -161,7 +163,7 @@ export const daemonSetStrategy: Strategy = {
       ];
     },
   },
-};
+});
 
 export const daemonSetResource: ResourceDef = {
   group: 'apps',

@@ -16,6 +16,7 @@ import {
   notMoreThan100Percent,
   selectorString,
   validatePositiveIntOrPercent,
+  guarded,
 } from '../../printers/workloads.js';
 import { validateSelectorAndTemplate } from './replica-set.js';
 
@@ -67,12 +68,14 @@ function validateStatus(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-export const deploymentStrategy: Strategy = {
+export const deploymentStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   defaults(obj) {
     obj.spec ??= {};
     const spec = obj.spec;
+    // The pod template first: it does not depend on the rest, which may be malformed.
+    defaultPodTemplateSpec(spec.template);
     spec.replicas ??= 1;
     spec.strategy ??= {};
     spec.strategy.type ||= 'RollingUpdate';
@@ -83,7 +86,6 @@ export const deploymentStrategy: Strategy = {
     }
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
-    defaultPodTemplateSpec(spec.template);
   },
   prepareForCreate(obj) {
     obj.status = {};
@@ -129,7 +131,7 @@ export const deploymentStrategy: Strategy = {
       ];
     },
   },
-};
+});
 
 export const deploymentResource: ResourceDef = {
   group: 'apps',

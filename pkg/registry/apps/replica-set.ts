@@ -15,6 +15,7 @@ import {
   nonNegative,
   selectorIsMalformed,
   validateLabelSelector,
+  guarded,
 } from '../../printers/workloads.js';
 
 /**
@@ -80,13 +81,14 @@ function validateStatus(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-export const replicaSetStrategy: Strategy = {
+export const replicaSetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   defaults(obj) {
     obj.spec ??= {};
-    obj.spec.replicas ??= 1;
+    // The pod template first: it does not depend on the rest, which may be malformed.
     defaultPodTemplateSpec(obj.spec.template);
+    obj.spec.replicas ??= 1;
   },
   prepareForCreate(obj) {
     // ReplicaSetStatus.replicas is not omitempty: an empty status shows it as 0.
@@ -122,7 +124,7 @@ export const replicaSetStrategy: Strategy = {
       formatSelector(obj.spec?.selector),
     ],
   },
-};
+});
 
 export const replicaSetResource: ResourceDef = {
   group: 'apps',

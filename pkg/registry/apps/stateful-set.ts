@@ -18,6 +18,7 @@ import {
   selectorIsMalformed,
   validateLabelSelector,
   validatePositiveIntOrPercent,
+  guarded,
 } from '../../printers/workloads.js';
 import { selectorMatchesTemplate } from './replica-set.js';
 
@@ -113,7 +114,7 @@ function validateStatus(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-export const statefulSetStrategy: Strategy = {
+export const statefulSetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   // Pods are named <statefulset>-<ordinal> and used as hostnames.
@@ -121,6 +122,8 @@ export const statefulSetStrategy: Strategy = {
   defaults(obj) {
     obj.spec ??= {};
     const spec = obj.spec;
+    // The pod template first: it does not depend on the rest, which may be malformed.
+    defaultPodTemplateSpec(spec.template);
     spec.podManagementPolicy ||= 'OrderedReady';
     spec.updateStrategy ??= {};
     if (!spec.updateStrategy.type) {
@@ -133,7 +136,6 @@ export const statefulSetStrategy: Strategy = {
     spec.persistentVolumeClaimRetentionPolicy.whenScaled ||= 'Retain';
     spec.replicas ??= 1;
     spec.revisionHistoryLimit ??= 10;
-    defaultPodTemplateSpec(spec.template);
     // The claim templates are PersistentVolumeClaims and get their defaults; apps/v1 writes
     // their type meta out in full.
     for (const pvc of spec.volumeClaimTemplates ?? []) {
@@ -174,7 +176,7 @@ export const statefulSetStrategy: Strategy = {
     columns: [nameColumn, col('Ready', 'string', 'Number of the pod with ready state'), ageColumn, containersColumn, imagesColumn],
     row: (obj, now) => [obj.metadata.name, `${count(obj.status?.readyReplicas)}/${count(obj.spec?.replicas)}`, age(obj, now), ...layoutContainerCells(obj.spec?.template?.spec?.containers)],
   },
-};
+});
 
 export const statefulSetResource: ResourceDef = {
   group: 'apps',

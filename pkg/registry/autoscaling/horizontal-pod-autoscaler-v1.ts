@@ -8,6 +8,7 @@ import type { KubeObject, StoredObject } from '../../api/types.js';
 import type { ResourceDef, Strategy } from '../types.js';
 import { clone } from '../../api/meta.js';
 import { defaultCPUUtilization, defaultHPA, hpaPrinter, validateHPASpec, validateHPAStatus } from './horizontal-pod-autoscaler.js';
+import { guarded } from '../../printers/workloads.js';
 
 /** The annotations that carry v2 content through v1. */
 export const metricSpecsAnnotation = 'autoscaling.alpha.kubernetes.io/metrics';
@@ -246,7 +247,7 @@ export function hpaV1ToV2(obj: KubeObject): KubeObject {
   return out;
 }
 
-export const horizontalPodAutoscalerV1Strategy: Strategy = {
+export const horizontalPodAutoscalerV1Strategy: Strategy = guarded({
   hasStatus: true,
   defaults(obj) {
     obj.spec ??= {};
@@ -278,7 +279,7 @@ export const horizontalPodAutoscalerV1Strategy: Strategy = {
     columns: hpaPrinter.columns,
     row: (obj, now) => hpaPrinter.row(hpaV1ToV2(obj) as StoredObject, now),
   },
-};
+});
 
 export const horizontalPodAutoscalerV1Resource: ResourceDef = {
   group: 'autoscaling',

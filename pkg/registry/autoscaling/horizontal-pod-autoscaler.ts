@@ -4,7 +4,7 @@ import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden } from '../../api/field-errors.js';
 import { isQualifiedName, isValidPathSegmentName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { count } from '../../printers/workloads.js';
+import { count, guarded } from '../../printers/workloads.js';
 
 /** The CPU utilization an HPA without metrics aims at. */
 export const defaultCPUUtilization = 80;
@@ -238,7 +238,7 @@ export const hpaPrinter: TablePrinter = {
   },
 };
 
-export const horizontalPodAutoscalerStrategy: Strategy = {
+export const horizontalPodAutoscalerStrategy: Strategy = guarded({
   hasStatus: true,
   defaults: defaultHPA,
   prepareForCreate(obj) {
@@ -252,7 +252,7 @@ export const horizontalPodAutoscalerStrategy: Strategy = {
     return validateHPAStatus(obj.status);
   },
   table: hpaPrinter,
-};
+});
 
 export const horizontalPodAutoscalerResource: ResourceDef = {
   group: 'autoscaling',

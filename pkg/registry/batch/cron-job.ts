@@ -3,7 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age, translateTimestampSince } from '../../printers/format.js';
-import { boolPtrText, containersColumn, formatSelector, imagesColumn, layoutContainerCells, nonNegative } from '../../printers/workloads.js';
+import { boolPtrText, containersColumn, formatSelector, imagesColumn, layoutContainerCells, nonNegative, guarded } from '../../printers/workloads.js';
 import { defaultJobSpecTemplate, validateJobSpecCommon } from './job.js';
 
 /** robfig/cron's descriptors, which ParseStandard accepts in place of the five fields. */
@@ -109,7 +109,7 @@ function validateSpec(spec: any): FieldError[] {
   return errs;
 }
 
-export const cronJobStrategy: Strategy = {
+export const cronJobStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   defaults(obj) {
@@ -158,7 +158,7 @@ export const cronJobStrategy: Strategy = {
       ];
     },
   },
-};
+});
 
 export const cronJobResource: ResourceDef = {
   group: 'batch',

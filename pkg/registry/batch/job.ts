@@ -16,6 +16,7 @@ import {
   nonNegative,
   selectorIsMalformed,
   validateLabelSelector,
+  guarded,
 } from '../../printers/workloads.js';
 import { selectorMatchesTemplate } from '../apps/replica-set.js';
 
@@ -42,6 +43,7 @@ export function defaultJobSpecTemplate(spec: any): void {
 function defaultJob(obj: StoredObject): void {
   obj.spec ??= {};
   const spec = obj.spec;
+  defaultJobSpecTemplate(spec);
   if ((spec.completions === undefined || spec.completions === null) && (spec.parallelism === undefined || spec.parallelism === null)) {
     spec.completions = 1;
     spec.parallelism = 1;
@@ -55,7 +57,6 @@ function defaultJob(obj: StoredObject): void {
   spec.suspend ??= false;
   spec.podReplacementPolicy ??= spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed';
   spec.manualSelector ??= false;
-  defaultJobSpecTemplate(spec);
 }
 
 /**
@@ -241,7 +242,7 @@ function durationText(obj: StoredObject, now: Date): string {
   return humanDuration(end - start);
 }
 
-export const jobStrategy: Strategy = {
+export const jobStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   defaults: (obj) => defaultJob(obj as StoredObject),
@@ -301,7 +302,7 @@ export const jobStrategy: Strategy = {
       formatSelector(obj.spec?.selector),
     ],
   },
-};
+});
 
 export const jobResource: ResourceDef = {
   group: 'batch',

@@ -3,6 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, forbidden, notSupported } from '../../api/field-errors.js';
 import { isQualifiedName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
+import { guarded } from '../../printers/workloads.js';
 
 /** The coordinated leader election strategies known to this version. */
 const strategies = ['OldestEmulationVersion'];
@@ -27,7 +28,7 @@ function validateSpec(spec: any): FieldError[] {
   return errs;
 }
 
-export const leaseStrategy: Strategy = {
+export const leaseStrategy: Strategy = guarded({
   validate(obj) {
     return validateSpec(obj.spec ?? {});
   },
@@ -35,7 +36,7 @@ export const leaseStrategy: Strategy = {
     columns: [nameColumn, col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.'), ageColumn],
     row: (obj, now) => [obj.metadata.name, obj.spec?.holderIdentity ?? '', age(obj, now)],
   },
-};
+});
 
 export const leaseResource: ResourceDef = {
   group: 'coordination.k8s.io',

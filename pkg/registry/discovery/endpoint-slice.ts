@@ -4,7 +4,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required, duplicate } from '../../api/field-errors.js';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, validateLabels } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable } from '../../printers/workloads.js';
+import { immutable, guarded } from '../../printers/workloads.js';
 
 const addressTypes = ['FQDN', 'IPv4', 'IPv6'];
 const protocols = ['SCTP', 'TCP', 'UDP'];
@@ -108,7 +108,7 @@ function formatEndpoints(endpoints: any[] | undefined): string {
   return list.length ? list.join(',') : '<unset>';
 }
 
-export const endpointSliceStrategy: Strategy = {
+export const endpointSliceStrategy: Strategy = guarded({
   defaults(obj) {
     for (const p of obj.ports ?? []) {
       p.name ??= '';
@@ -135,7 +135,7 @@ export const endpointSliceStrategy: Strategy = {
     ],
     row: (obj, now) => [obj.metadata.name, obj.addressType ?? '', formatPorts(obj.ports), formatEndpoints(obj.endpoints), age(obj, now)],
   },
-};
+});
 
 export const endpointSliceResource: ResourceDef = {
   group: 'discovery.k8s.io',

@@ -8,7 +8,7 @@ import type { KubeObject, StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, required } from '../../api/field-errors.js';
 import { deepEqual } from '../../api/meta.js';
 import { isDNS1123Subdomain, isQualifiedName } from '../../api/validation.js';
-import { eventColumns, eventRow, immutable } from '../../printers/workloads.js';
+import { eventColumns, eventRow, immutable, guarded } from '../../printers/workloads.js';
 
 /** Fields that keep their name in both shapes. */
 const sameFields = ['eventTime', 'series', 'action', 'related', 'type', 'reason', 'reportingInstance'];
@@ -140,7 +140,7 @@ function validateUpdate(ev: KubeObject, old: KubeObject): FieldError[] {
   return errs;
 }
 
-export const eventEventsV1Strategy: Strategy = {
+export const eventEventsV1Strategy: Strategy = guarded({
   validate(obj) {
     // The core Event validation covers the request; the store checks metadata as for any object.
     return validateCreate(eventToCore(obj));
@@ -172,7 +172,7 @@ export const eventEventsV1Strategy: Strategy = {
     columns: eventColumns,
     row: (obj, now) => eventRow(asCore(obj) as StoredObject, now),
   },
-};
+});
 
 export const eventEventsV1Resource: ResourceDef = {
   group: 'events.k8s.io',

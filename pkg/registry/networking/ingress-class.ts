@@ -3,7 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden, tooLong } from '../../api/field-errors.js';
 import { isDNS1123Label, isDNS1123Subdomain } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable } from '../../printers/workloads.js';
+import { immutable, guarded } from '../../printers/workloads.js';
 import { validateTypedLocalObjectReference } from './ingress.js';
 
 const maxControllerLength = 250;
@@ -44,7 +44,7 @@ function parametersText(p: any): string {
   return `${p.kind ?? ''}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name ?? ''}`;
 }
 
-export const ingressClassStrategy: Strategy = {
+export const ingressClassStrategy: Strategy = guarded({
   generation: true,
   defaults(obj) {
     const params = obj.spec?.parameters;
@@ -70,7 +70,7 @@ export const ingressClassStrategy: Strategy = {
     ],
     row: (obj, now) => [obj.metadata.name, obj.spec?.controller ?? '', parametersText(obj.spec?.parameters), age(obj, now)],
   },
-};
+});
 
 export const ingressClassResource: ResourceDef = {
   group: 'networking.k8s.io',

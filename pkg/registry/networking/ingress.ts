@@ -5,6 +5,7 @@ import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported, required } from '../../api/field-errors.js';
 import { isDNS1035Label, isDNS1123Subdomain, isValidPathSegmentName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
+import { guarded } from '../../printers/workloads.js';
 
 const pathTypes = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const invalidPathSequences = ['//', '/./', '/../', '%2f', '%2F'];
@@ -155,7 +156,7 @@ function hostsText(rules: any[] | undefined): string {
   return more ? `${list.join(',')} + ${rs.length - 3} more...` : list.join(',');
 }
 
-export const ingressStrategy: Strategy = {
+export const ingressStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   prepareForCreate(obj) {
@@ -197,7 +198,7 @@ export const ingressStrategy: Strategy = {
     // The server fills every cell as for -o wide, so the address is never clipped.
     row: (obj, now) => [obj.metadata.name, obj.spec?.ingressClassName ?? '<none>', hostsText(obj.spec?.rules), addressText(obj), (obj.spec?.tls ?? []).length ? '80, 443' : '80', age(obj, now)],
   },
-};
+});
 
 export const ingressResource: ResourceDef = {
   group: 'networking.k8s.io',

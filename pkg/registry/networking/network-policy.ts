@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { formatSelector, validateLabelSelector } from '../../printers/workloads.js';
+import { formatSelector, validateLabelSelector, guarded } from '../../printers/workloads.js';
 import { isValidPortName, isValidPortNum } from './ingress.js';
 
 const protocols = ['TCP', 'UDP', 'SCTP'];
@@ -110,7 +110,7 @@ function validateSpec(spec: any): FieldError[] {
   return errs;
 }
 
-export const networkPolicyStrategy: Strategy = {
+export const networkPolicyStrategy: Strategy = guarded({
   generation: true,
   defaults(obj) {
     obj.spec ??= {};
@@ -129,7 +129,7 @@ export const networkPolicyStrategy: Strategy = {
     columns: [nameColumn, col('Pod-Selector', 'string', 'podSelector selects the pods to which this NetworkPolicy object applies.'), ageColumn],
     row: (obj, now) => [obj.metadata.name, formatSelector(obj.spec?.podSelector ?? {}), age(obj, now)],
   },
-};
+});
 
 export const networkPolicyResource: ResourceDef = {
   group: 'networking.k8s.io',

@@ -3,7 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { count, intOrStringText, nonNegative, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent } from '../../printers/workloads.js';
+import { count, intOrStringText, nonNegative, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent, guarded } from '../../printers/workloads.js';
 
 const unhealthyPodEvictionPolicies = ['AlwaysAllow', 'IfHealthyBudget'];
 
@@ -30,7 +30,7 @@ function validateStatus(obj: StoredObject): FieldError[] {
   return errs;
 }
 
-export const podDisruptionBudgetStrategy: Strategy = {
+export const podDisruptionBudgetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
   prepareForCreate(obj) {
@@ -55,7 +55,7 @@ export const podDisruptionBudgetStrategy: Strategy = {
       return [obj.metadata.name, text(spec.minAvailable), text(spec.maxUnavailable), count(obj.status?.disruptionsAllowed), age(obj, now)];
     },
   },
-};
+});
 
 export const podDisruptionBudgetResource: ResourceDef = {
   group: 'policy',

@@ -3,14 +3,15 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { nameIsPathSegment } from '../../api/validation.js';
 import { defaultBinding, validateBinding } from './role.js';
 import { bindingPrinter, validateRoleRefUpdate } from './role-binding.js';
+import { guarded } from '../../printers/workloads.js';
 
-export const clusterRoleBindingStrategy: Strategy = {
+export const clusterRoleBindingStrategy: Strategy = guarded({
   nameValidator: nameIsPathSegment,
   defaults: defaultBinding,
   validate: (obj) => validateBinding(obj, false),
   validateUpdate: validateRoleRefUpdate,
   table: bindingPrinter('clusterRoleBinding'),
-};
+});
 
 export const clusterRoleBindingResource: ResourceDef = {
   group: 'rbac.authorization.k8s.io',

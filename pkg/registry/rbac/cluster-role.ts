@@ -2,10 +2,10 @@
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, required } from '../../api/field-errors.js';
 import { nameIsPathSegment } from '../../api/validation.js';
-import { createdAtPrinter, validateLabelSelector } from '../../printers/workloads.js';
+import { createdAtPrinter, validateLabelSelector, guarded } from '../../printers/workloads.js';
 import { validatePolicyRule } from './role.js';
 
-export const clusterRoleStrategy: Strategy = {
+export const clusterRoleStrategy: Strategy = guarded({
   nameValidator: nameIsPathSegment,
   validate(obj) {
     const errs: FieldError[] = (obj.rules ?? []).flatMap((r: any, i: number) => validatePolicyRule(r, false, `rules[${i}]`));
@@ -17,7 +17,7 @@ export const clusterRoleStrategy: Strategy = {
     return errs;
   },
   table: createdAtPrinter,
-};
+});
 
 export const clusterRoleResource: ResourceDef = {
   group: 'rbac.authorization.k8s.io',

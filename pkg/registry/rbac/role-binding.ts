@@ -6,6 +6,7 @@ import { deepEqual } from '../../api/meta.js';
 import { nameIsPathSegment } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
 import { defaultBinding, validateBinding } from './role.js';
+import { guarded } from '../../printers/workloads.js';
 
 /** rbac.SubjectsStrings: users, groups and service accounts (as namespace/name). */
 function subjectsStrings(subjects: any[] | undefined): [string, string, string] {
@@ -40,13 +41,13 @@ export function validateRoleRefUpdate(obj: StoredObject, old: StoredObject) {
   return deepEqual(obj.roleRef, old.roleRef) ? [] : [invalidField('roleRef', obj.roleRef, 'cannot change roleRef')];
 }
 
-export const roleBindingStrategy: Strategy = {
+export const roleBindingStrategy: Strategy = guarded({
   nameValidator: nameIsPathSegment,
   defaults: defaultBinding,
   validate: (obj) => validateBinding(obj, true),
   validateUpdate: validateRoleRefUpdate,
   table: bindingPrinter('roleBinding'),
-};
+});
 
 export const roleBindingResource: ResourceDef = {
   group: 'rbac.authorization.k8s.io',

@@ -2,7 +2,7 @@
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, required, notSupported } from '../../api/field-errors.js';
 import { nameIsPathSegment, isDNS1123Subdomain } from '../../api/validation.js';
-import { createdAtPrinter } from '../../printers/workloads.js';
+import { createdAtPrinter, guarded } from '../../printers/workloads.js';
 
 export const rbacGroup = 'rbac.authorization.k8s.io';
 
@@ -69,13 +69,13 @@ export function validateBinding(obj: any, namespaced: boolean): FieldError[] {
   return errs;
 }
 
-export const roleStrategy: Strategy = {
+export const roleStrategy: Strategy = guarded({
   nameValidator: nameIsPathSegment,
   validate(obj) {
     return (obj.rules ?? []).flatMap((r: any, i: number) => validatePolicyRule(r, true, `rules[${i}]`));
   },
   table: createdAtPrinter,
-};
+});
 
 export const roleResource: ResourceDef = {
   group: 'rbac.authorization.k8s.io',

@@ -2,7 +2,7 @@
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, forbidden, notSupported } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable } from '../../printers/workloads.js';
+import { immutable, guarded } from '../../printers/workloads.js';
 
 /** The highest value a PriorityClass that is not a system one may have. */
 export const highestUserDefinablePriority = 1000000000;
@@ -23,7 +23,7 @@ function systemClassError(name: string, value: unknown, globalDefault: unknown):
   return undefined;
 }
 
-export const priorityClassStrategy: Strategy = {
+export const priorityClassStrategy: Strategy = guarded({
   defaults(obj) {
     obj.preemptionPolicy ??= 'PreemptLowerPriority';
   },
@@ -57,7 +57,7 @@ export const priorityClassStrategy: Strategy = {
     ],
     row: (obj, now) => [obj.metadata.name, obj.value ?? 0, !!obj.globalDefault, age(obj, now), obj.preemptionPolicy ?? ''],
   },
-};
+});
 
 export const priorityClassResource: ResourceDef = {
   group: 'scheduling.k8s.io',

@@ -4,7 +4,7 @@ import { type FieldError, invalidField, notSupported, required, forbidden, tooLo
 import { deepEqual } from '../../api/meta.js';
 import { isQualifiedName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable } from '../../printers/workloads.js';
+import { immutable, guarded } from '../../printers/workloads.js';
 
 const maxParameters = 512;
 const maxParametersSize = 256 * 1024;
@@ -50,7 +50,7 @@ function validateAllowedTopologies(terms: any[] | undefined): FieldError[] {
   return errs;
 }
 
-export const storageClassStrategy: Strategy = {
+export const storageClassStrategy: Strategy = guarded({
   defaults(obj) {
     obj.reclaimPolicy ||= 'Delete';
     obj.volumeBindingMode ||= 'Immediate';
@@ -96,7 +96,7 @@ export const storageClassStrategy: Strategy = {
       ];
     },
   },
-};
+});
 
 export const storageClassResource: ResourceDef = {
   group: 'storage.k8s.io',
