@@ -22,19 +22,25 @@ export async function ensureSystemNamespaces(store: RegistryStore, registry: Reg
   }
 }
 
-/** The address this apiserver tells others to reach it on. */
-export function pickAdvertiseAddress(advertise: string | undefined, bind: string): string {
+/**
+ * The address this apiserver tells others (pods, through the `kubernetes` Service) to reach it
+ * on: --advertise-address, else the bind address, else the host's first non-loopback IPv4.
+ * Endpoints may not hold loopback addresses, so a loopback-only apiserver advertises none.
+ */
+export function pickAdvertiseAddress(advertise: string | undefined, bind: string): string | undefined {
   if (advertise) return advertise;
-  if (bind && bind !== '0.0.0.0' && bind !== '::') return bind;
+  const loopback = (a: string) => a.startsWith('127.') || a === '::1' || a === 'localhost';
+  if (bind && bind !== '0.0.0.0' && bind !== '::' && !loopback(bind)) return bind;
   for (const addrs of Object.values(os.networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
-  return '127.0.0.1';
+  return undefined;
 }
 
 export interface KubernetesServiceConfig {
   clusterIP: string;
-  advertiseAddress: string;
+  /** Where this apiserver is reached; without one it keeps no endpoint of its own. */
+  advertiseAddress: string | undefined;
   port: number;
   /** How long an apiserver's endpoint outlives it (upstream's master lease, 15 s). */
   leaseTTLSeconds: number;
@@ -70,6 +76,7 @@ export async function startKubernetesServiceReconciler(
   const me = `${cfg.advertiseAddress}:${cfg.port}`;
   let lease: Lease | undefined;
   const keepLease = async () => {
+    if (!cfg.advertiseAddress) return;
     if (!lease) {
       lease = etcd.lease(cfg.leaseTTLSeconds, { autoKeepAlive: true });
       lease.on('lost', () => {
@@ -113,6 +120,7 @@ export async function startKubernetesServiceReconciler(
   return async () => {
     clearInterval(timer);
     try {
+      if (!cfg.advertiseAddress) return;
       await etcd.delete().key(leasePrefix + me);
       await lease?.revoke();
       await reconcile().catch(() => {});

@@ -32,6 +32,8 @@ export interface HandlerContext {
   maxRequestBodyBytes: number;
   /** Closes every open watch when the server stops. */
   watchAbort: AbortSignal;
+  /** How much a watch may have queued for a slow client before it is closed. */
+  maxWatchBufferBytes: number;
 }
 
 export interface Request {
@@ -524,9 +526,16 @@ async function serveWatch(ctx: HandlerContext, def: ResourceDef, info: RequestIn
     ctx.watchAbort.removeEventListener('abort', finish);
     res.end();
   };
+  // A watcher that cannot keep up is closed rather than buffered without bound; it resumes from
+  // the last resourceVersion it saw. The initial burst of a watch from "now" does not count.
+  let bufferLimit = Infinity;
   const write = (ev: WatchEvent) => {
     if (closed) return;
     res.write(encode(ev));
+    if (res.writableLength > bufferLimit) {
+      ctx.logger.warn({ resource: def.plural, buffered: res.writableLength }, 'closing a watch that is too slow to keep up');
+      finish();
+    }
   };
   const pending: WatchEvent[] = [];
   let started = false;
@@ -560,6 +569,7 @@ async function serveWatch(ctx: HandlerContext, def: ResourceDef, info: RequestIn
   res.flushHeaders();
   started = true;
   for (const ev of pending) write(ev);
+  bufferLimit = res.writableLength + ctx.maxWatchBufferBytes;
   const bookmark = (annotations?: Record<string, string>) =>
     write({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: groupVersion(def), metadata: { resourceVersion: String(handle!.revision()), ...(annotations ? { annotations } : {}) } } });
   if (sendInitial === 'true' && allowBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });

@@ -131,6 +131,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
     bookmarkIntervalMs: config.watchBookmarkIntervalMs,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     watchAbort: watchAbort.signal,
+    maxWatchBufferBytes: 16 * 1024 * 1024,
   };
 
   // Wait for etcd and fill the watch caches before serving.

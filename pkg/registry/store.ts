@@ -14,7 +14,7 @@ import { type Selector, parseLabelSelector, SelectorParseError } from '../api/la
 import { type FieldSelector, parseFieldSelector, FieldSelectorParseError } from '../api/fields.js';
 import type { EtcdStore, StorageEvent } from '../storage/etcd-store.js';
 import { StorageError, isStorageError } from '../storage/errors.js';
-import { WatchCache } from '../storage/watch-cache.js';
+import { WatchCache, type IndexFunc, type Trigger } from '../storage/watch-cache.js';
 import { type ResourceDef, groupVersion } from './types.js';
 import { AdmissionChain, type Operation } from '../admission/types.js';
 import type { UserInfo } from '../auth/types.js';
@@ -81,6 +81,14 @@ export interface StoreHooks {
 /** Counts of stored objects per resource, for apiserver_storage_objects. */
 export type ObjectCounter = (resource: string, count: number) => void;
 
+/**
+ * Watch cache indexes per storage resource: kubelets list and watch pods by spec.nodeName, so
+ * neither their lists nor the fan-out of pod events grows with the number of nodes.
+ */
+const cacheIndexers: Record<string, Record<string, IndexFunc>> = {
+  pods: { 'spec.nodeName': (o) => o.spec?.nodeName ?? '' },
+};
+
 /** Upstream's optimistic lock text, as the Conflict reason. */
 const conflictMsg = errors.optimisticLockErrorMsg;
 
@@ -138,7 +146,7 @@ export class RegistryStore {
     const prefix = this.prefix(def);
     let c = this.caches.get(prefix);
     if (!c) {
-      c = new WatchCache(this.etcd, prefix, { logger: this.logger });
+      c = new WatchCache(this.etcd, prefix, { logger: this.logger, indexers: cacheIndexers[this.storageResource(def)] });
       this.caches.set(prefix, c);
       c.start().catch((e) => {
         this.logger.error({ err: String(e), prefix }, 'watch cache failed to start');
@@ -234,6 +242,21 @@ export class RegistryStore {
     return (o) => ls.matches(o.metadata.labels) && (fs.isEmpty() || fs.matches(this.fieldsOf(def, o)));
   }
 
+  /** The cache index a field selector pins to one value, if any. */
+  private triggerFor(def: ResourceDef, cache: WatchCache, fieldSelector?: string): Trigger | undefined {
+    if (!fieldSelector) return undefined;
+    let fs: FieldSelector;
+    try {
+      fs = parseFieldSelector(fieldSelector);
+    } catch {
+      return undefined;
+    }
+    for (const r of fs.requirements) {
+      if (r.operator === '=' && cache.hasIndex(r.field)) return { index: r.field, value: r.value };
+    }
+    return undefined;
+  }
+
   private fieldsOf(def: ResourceDef, o: StoredObject, probe = false): Record<string, string> {
     const base: Record<string, string> = { 'metadata.name': o.metadata.name ?? '' };
     if (def.namespaced) base['metadata.namespace'] = o.metadata.namespace ?? '';
@@ -265,7 +288,7 @@ export class RegistryStore {
       if (!opts.continue && rv !== undefined && rv !== '' && match !== 'Exact' && !(opts.limit && rv !== '0')) {
         const cache = this.cache(def);
         await cache.waitFor(Number(rv));
-        const r = cache.list(pred, def.namespaced ? namespace : undefined);
+        const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
         return { items: r.items.map((o) => this.out(def, clone(o))), resourceVersion: String(r.revision) };
       }
       let revision = match === 'Exact' || (rv && rv !== '0') ? Number(rv) : 0;
@@ -688,7 +711,7 @@ export class RegistryStore {
     let startRV: number;
     if (!rvStr || rvStr === '0') {
       // Start at the cache's current state, sent as ADDED events.
-      const snap = cache.list(pred, def.namespaced ? namespace : undefined);
+      const snap = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
       startRV = snap.revision;
       if (opts.sendInitialEvents !== false) for (const o of snap.items) send({ type: 'ADDED', object: this.out(def, clone(o)) });
       delivered = startRV;
@@ -702,9 +725,13 @@ export class RegistryStore {
       delivered = startRV;
     }
     let stopped = false;
-    const unsubscribe = cache.subscribe(startRV, (ev) => {
-      if (!stopped) deliver(ev);
-    });
+    const unsubscribe = cache.subscribe(
+      startRV,
+      (ev) => {
+        if (!stopped) deliver(ev);
+      },
+      this.triggerFor(def, cache, opts.fieldSelector),
+    );
     if (unsubscribe) {
       return {
         stop: () => {

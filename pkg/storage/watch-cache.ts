@@ -13,10 +13,24 @@ import type { Logger } from 'pino';
 
 export type CacheListener = (ev: StorageEvent) => void;
 
+/** Computes one indexed value of an object (e.g. a pod's spec.nodeName). */
+export type IndexFunc = (o: StoredObject) => string;
+
 export interface WatchCacheOptions {
   /** How many recent events to keep for watches that resume from an older resourceVersion. */
   capacity?: number;
   logger?: Logger;
+  /**
+   * Indexes by field (as `spec.nodeName`): lists that pin the field to one value read only the
+   * matching objects, and watches that do are only woken for events that concern that value.
+   */
+  indexers?: Record<string, IndexFunc>;
+}
+
+/** A watch listener that only cares about one value of one index. */
+export interface Trigger {
+  index: string;
+  value: string;
 }
 
 export class WatchCache {
@@ -26,6 +40,10 @@ export class WatchCache {
   private readonly events: StorageEvent[] = [];
   private eventsStart = 0;
   private readonly listeners = new Set<CacheListener>();
+  /** Listeners with a trigger: index name → value → listeners. */
+  private readonly triggered = new Map<string, Map<string, Set<CacheListener>>>();
+  /** index name → value → object keys. */
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private readonly waiters: { rv: number; resolve: () => void }[] = [];
   private stopWatch: (() => Promise<void>) | undefined;
   private readonly capacity: number;
@@ -42,6 +60,7 @@ export class WatchCache {
     private readonly opts: WatchCacheOptions = {},
   ) {
     this.capacity = opts.capacity ?? 10_000;
+    for (const name of Object.keys(opts.indexers ?? {})) this.indexes.set(name, new Map());
     this.ready = new Promise((res, rej) => {
       this.resolveReady = res;
       this.rejectReady = rej;
@@ -67,7 +86,12 @@ export class WatchCache {
   private async relist(): Promise<void> {
     const res = await this.store.list(this.prefix);
     this.objects.clear();
-    for (const o of res.items) this.objects.set(this.keyOf(o), o);
+    for (const idx of this.indexes.values()) idx.clear();
+    for (const o of res.items) {
+      const k = this.keyOf(o);
+      this.objects.set(k, o);
+      this.index(k, o, true);
+    }
     this.events.length = 0;
     this.eventsStart = 0;
     this.revision = res.revision;
@@ -104,11 +128,30 @@ export class WatchCache {
     })();
   }
 
+  private index(key: string, o: StoredObject, add: boolean): void {
+    for (const [name, idx] of this.indexes) {
+      const v = this.opts.indexers![name]!(o);
+      let set = idx.get(v);
+      if (add) {
+        if (!set) idx.set(v, (set = new Set()));
+        set.add(key);
+      } else if (set) {
+        set.delete(key);
+        if (set.size === 0) idx.delete(v);
+      }
+    }
+  }
+
   private apply(ev: StorageEvent): void {
     if (ev.revision <= this.revision) return;
     const k = this.keyOf(ev.object);
+    const before = this.objects.get(k);
+    if (before) this.index(k, before, false);
     if (ev.type === 'DELETED') this.objects.delete(k);
-    else this.objects.set(k, ev.object);
+    else {
+      this.objects.set(k, ev.object);
+      this.index(k, ev.object, true);
+    }
     this.events.push(ev);
     if (this.events.length - this.eventsStart > this.capacity) {
       const dropped = this.events[this.eventsStart]!;
@@ -121,6 +164,12 @@ export class WatchCache {
     }
     this.revision = ev.revision;
     for (const l of this.listeners) l(ev);
+    for (const [name, byValue] of this.triggered) {
+      const fn = this.opts.indexers![name]!;
+      const values = new Set([fn(ev.object)]);
+      if (ev.prevObject) values.add(fn(ev.prevObject));
+      for (const v of values) for (const l of byValue.get(v) ?? []) l(ev);
+    }
     this.notifyWaiters();
   }
 
@@ -152,10 +201,17 @@ export class WatchCache {
     });
   }
 
-  /** A snapshot of the objects whose key starts with `keyPrefix` (`ns/` for one namespace). */
-  list(filter?: (o: StoredObject) => boolean, namespace?: string): { items: StoredObject[]; revision: number } {
+  hasIndex(name: string): boolean {
+    return this.indexes.has(name);
+  }
+
+  /** A snapshot of the objects, optionally of one namespace and of one index value. */
+  list(filter?: (o: StoredObject) => boolean, namespace?: string, by?: Trigger): { items: StoredObject[]; revision: number } {
     const items: StoredObject[] = [];
-    for (const o of this.objects.values()) {
+    let source: Iterable<StoredObject> = this.objects.values();
+    const idx = by ? this.indexes.get(by.index) : undefined;
+    if (by && idx) source = [...(idx.get(by.value) ?? [])].map((k) => this.objects.get(k)!);
+    for (const o of source) {
       if (namespace && o.metadata.namespace !== namespace) continue;
       if (filter && !filter(o)) continue;
       items.push(o);
@@ -173,11 +229,23 @@ export class WatchCache {
    * the window kept in memory: the caller must then read the history from etcd.
    * Events before the subscription are replayed synchronously to `listener` first.
    */
-  subscribe(afterRevision: number, listener: CacheListener): (() => void) | undefined {
+  subscribe(afterRevision: number, listener: CacheListener, trigger?: Trigger): (() => void) | undefined {
     if (afterRevision < this.windowStart) return undefined;
     for (let i = this.eventsStart; i < this.events.length; i++) {
       const ev = this.events[i]!;
       if (ev.revision > afterRevision) listener(ev);
+    }
+    if (trigger && this.indexes.has(trigger.index)) {
+      let byValue = this.triggered.get(trigger.index);
+      if (!byValue) this.triggered.set(trigger.index, (byValue = new Map()));
+      let set = byValue.get(trigger.value);
+      if (!set) byValue.set(trigger.value, (set = new Set()));
+      const s = set;
+      s.add(listener);
+      return () => {
+        s.delete(listener);
+        if (s.size === 0) byValue.delete(trigger.value);
+      };
     }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -186,6 +254,7 @@ export class WatchCache {
   async stop(): Promise<void> {
     this.stopped = true;
     this.listeners.clear();
+    this.triggered.clear();
     await this.stopWatch?.();
   }
 }

@@ -285,3 +285,29 @@ test('fieldValidation: Strict rejects unknown and duplicate fields, Warn warns a
   const bad = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Loud', body);
   assert.equal(bad.status, 400);
 });
+
+test('pods by spec.nodeName: indexed lists and watches see binding as ADDED for the node and DELETED for the unassigned', async () => {
+  await req(api.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'idx' } });
+  const mk = (name: string) => req(api.url, 'POST', '/api/v1/namespaces/idx/pods', { metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  const bind = (name: string, node: string) => req(api.url, 'POST', `/api/v1/namespaces/idx/pods/${name}/binding`, { metadata: { name }, target: { name: node } });
+  await mk('a1');
+  await mk('b1');
+  await bind('a1', 'node-a');
+  await bind('b1', 'node-b');
+  const p = await mk('a2');
+  const rv = p.body.metadata.resourceVersion;
+  const onA = collectWatch(`${api.url}/api/v1/namespaces/idx/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=${rv}`, (e) => e.length >= 1, 5000);
+  const unassigned = collectWatch(`${api.url}/api/v1/namespaces/idx/pods?watch=true&fieldSelector=spec.nodeName%3D&resourceVersion=${rv}`, (e) => e.length >= 1, 5000);
+  await new Promise((r) => setTimeout(r, 100));
+  await bind('a2', 'node-a');
+  const [wa, wu] = await Promise.all([onA, unassigned]);
+  assert.deepEqual(wa.events.map((e) => [e.type, e.object.metadata.name]), [['ADDED', 'a2']]);
+  assert.deepEqual(wu.events.map((e) => [e.type, e.object.metadata.name]), [['DELETED', 'a2']]);
+  const l = await req(api.url, 'GET', '/api/v1/namespaces/idx/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0');
+  assert.deepEqual(l.body.items.map((o: any) => o.metadata.name).sort(), ['a1', 'a2']);
+  const all = await req(api.url, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b&resourceVersion=0');
+  assert.deepEqual(all.body.items.map((o: any) => o.metadata.name), ['b1']);
+  await req(api.url, 'DELETE', '/api/v1/namespaces/idx/pods/b1?gracePeriodSeconds=0');
+  const after = await req(api.url, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b&resourceVersion=0');
+  assert.deepEqual(after.body.items, []);
+});
