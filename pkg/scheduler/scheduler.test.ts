@@ -169,3 +169,28 @@ test('numFeasibleNodesToFind: all under 100 nodes, then the adaptive share', () 
   assert.equal(t.scheduler.numFeasibleNodesToFind(0, 5000), 500);
   assert.equal(t.scheduler.numFeasibleNodesToFind(10, 500), 100);
 });
+
+test('a profile from the configuration file: MostAllocated packs pods onto the fuller node', async () => {
+  const { parseConfiguration } = await import('./config/load.js');
+  const config = parseConfiguration(`
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: bin-packer
+  pluginConfig:
+  - name: NodeResourcesFit
+    args:
+      scoringStrategy:
+        type: MostAllocated
+`);
+  const t = testScheduler({ config });
+  t.scheduler.onNodeAdd(makeNode('empty', { cpu: '4', memory: '8Gi' }));
+  t.scheduler.onNodeAdd(makeNode('used', { cpu: '4', memory: '8Gi' }));
+  submit(t, makePod('existing', { nodeName: 'used', cpu: '2', memory: '4Gi' }));
+  submit(t, makePod('p', { cpu: '1', memory: '1Gi', schedulerName: 'bin-packer' }));
+  submit(t, makePod('ignored', { cpu: '1', memory: '1Gi' }));
+  await t.scheduler.scheduleOne();
+  await t.scheduler.drainBindings();
+  assert.deepEqual(t.client.binds, [{ pod: 'default/p', node: 'used' }]);
+  assert.equal(t.scheduler.queue.pendingPods().active, 0, 'default-scheduler pods are not ours');
+});
