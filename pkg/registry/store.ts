@@ -373,7 +373,7 @@ export class RegistryStore {
     const hooks = this.hooks.get(this.storageResource(def));
     const undo = hooks?.beforeCreate ? await hooks.beforeCreate(obj, !!opts.dryRun) : undefined;
     try {
-      const errs = [...this.validateCommon(def, obj), ...(def.strategy.validate?.(obj) ?? [])];
+      const errs = [...this.validateCommon(def, obj), ...(def.strategy.validate?.(obj) ?? []), ...(def.strategy.validateCreate?.(obj) ?? [])];
       if (errs.length) throw errors.invalid({ group: def.group, kind: def.kind }, meta.name ?? '', errs);
       await this.admission.validate(attrs);
       if (opts.dryRun) {

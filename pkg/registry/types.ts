@@ -35,8 +35,10 @@ export interface Strategy {
   prepareForCreate?(obj: StoredObject): void;
   /** Carries over what a client may not change through this endpoint (typically status). */
   prepareForUpdate?(obj: StoredObject, old: StoredObject): void;
-  /** Pure validation of a new object. */
+  /** Pure validation of an object, run on create and on update. */
   validate?(obj: StoredObject): FieldError[];
+  /** Checks that apply to new objects only (name length limits, create-only fields). */
+  validateCreate?(obj: StoredObject): FieldError[];
   /** Pure validation of an update (immutable fields and the like), in addition to validate. */
   validateUpdate?(obj: StoredObject, old: StoredObject): FieldError[];
   /** Checks metadata.name (DNS-1123 subdomain unless set). */

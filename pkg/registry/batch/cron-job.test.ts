@@ -18,7 +18,7 @@ function cj(spec: Record<string, unknown> = {}, name = 'hello'): StoredObject {
 function create(obj: StoredObject): string[] {
   s.defaults!(obj);
   s.prepareForCreate!(obj);
-  return s.validate!(obj).map(fieldErrorString);
+  return [...s.validate!(obj), ...s.validateCreate!(obj)].map(fieldErrorString);
 }
 
 test('defaults: Allow, not suspended, history limits 3 and 1', () => {

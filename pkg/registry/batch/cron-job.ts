@@ -125,10 +125,12 @@ export const cronJobStrategy: Strategy = guarded({
     obj.status = {};
   },
   validate(obj) {
-    const errs = validateSpec(obj.spec ?? {});
+    return validateSpec(obj.spec ?? {});
+  },
+  validateCreate(obj) {
     // The controller names Jobs <cronjob>-<11 characters>, and Job names stop at 63.
-    if ((obj.metadata.name ?? '').length > 52) errs.push(invalidField('metadata.name', obj.metadata.name, 'must be no more than 52 characters'));
-    return errs;
+    if ((obj.metadata.name ?? '').length > 52) return [invalidField('metadata.name', obj.metadata.name, 'must be no more than 52 characters')];
+    return [];
   },
   table: {
     columns: [

@@ -16,7 +16,7 @@ function pod(spec: Record<string, unknown>, extra: Record<string, unknown> = {})
 function create(o: StoredObject): { obj: StoredObject; errs: string[] } {
   s.defaults!(o);
   s.prepareForCreate!(o);
-  return { obj: o, errs: s.validate!(o).map(fieldErrorString) };
+  return { obj: o, errs: [...s.validate!(o), ...s.validateCreate!(o)].map(fieldErrorString) };
 }
 
 test('a minimal pod gets upstream defaults and a Pending status', () => {

@@ -403,7 +403,10 @@ export const podStrategy: Strategy = {
     obj.status = status;
   },
   validate(obj) {
-    return [...validatePod(obj), ...validatePodCreateOnly(obj)];
+    return validatePod(obj);
+  },
+  validateCreate(obj) {
+    return validatePodCreateOnly(obj);
   },
   validateUpdate(obj, old) {
     return validatePodUpdate(obj, old);

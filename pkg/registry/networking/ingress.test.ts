@@ -34,7 +34,7 @@ test('rules, paths, pathType and backends', () => {
 });
 
 test('the class annotation and ingressClassName must agree', () => {
-  assert.deepEqual(s.validate!(ing({ ingressClassName: 'nginx', defaultBackend: backend }, { 'kubernetes.io/ingress.class': 'traefik' })).map(fieldErrorString), [
+  assert.deepEqual(s.validateCreate!(ing({ ingressClassName: 'nginx', defaultBackend: backend }, { 'kubernetes.io/ingress.class': 'traefik' })).map(fieldErrorString), [
     'annotations.kubernetes.io/ingress.class: Invalid value: "traefik": must match `ingressClassName` when both are specified',
   ]);
 });

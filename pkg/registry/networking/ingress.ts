@@ -164,15 +164,16 @@ export const ingressStrategy: Strategy = guarded({
     obj.status = { loadBalancer: {} };
   },
   validate(obj) {
-    const errs = validateSpec(obj.spec ?? {});
-    // The legacy class annotation and the field must agree (checked on create upstream; an
-    // object that passed then only fails here if the annotation was changed since).
+    return validateSpec(obj.spec ?? {});
+  },
+  validateCreate(obj) {
+    // The legacy class annotation and the field must agree (upstream checks this on create).
     const annotation = obj.metadata.annotations?.[ingressClassAnnotation];
     const cls = obj.spec?.ingressClassName;
     if (annotation !== undefined && cls !== undefined && cls !== null && annotation !== cls) {
-      errs.push(invalidField(`annotations.${ingressClassAnnotation}`, annotation, 'must match `ingressClassName` when both are specified'));
+      return [invalidField(`annotations.${ingressClassAnnotation}`, annotation, 'must match `ingressClassName` when both are specified')];
     }
-    return errs;
+    return [];
   },
   validateStatusUpdate(obj) {
     const errs: FieldError[] = [];
