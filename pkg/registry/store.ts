@@ -262,7 +262,9 @@ export class RegistryStore {
     if (def.namespaced) base['metadata.namespace'] = o.metadata.namespace ?? '';
     if (def.strategy.selectableFields) {
       try {
-        Object.assign(base, def.strategy.selectableFields(o));
+        // Selectors speak the served version's field names; caches hold the stored shape.
+        const served = def.conversion && !probe ? def.conversion.fromStorage(clone(o)) : o;
+        Object.assign(base, def.strategy.selectableFields(served));
       } catch (e) {
         if (!probe) throw e;
       }

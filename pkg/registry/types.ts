@@ -45,7 +45,11 @@ export interface Strategy {
   nameValidator?: NameValidator;
   /** `kubectl get` columns (NAME and AGE when unset). */
   table?: TablePrinter;
-  /** Fields usable in `?fieldSelector=` besides metadata.name and metadata.namespace. */
+  /**
+   * Fields usable in `?fieldSelector=` besides metadata.name and metadata.namespace. Given the
+   * object in this resource's served version; must not throw on a near-empty object (the store
+   * probes it to learn which fields exist).
+   */
   selectableFields?(obj: StoredObject): Record<string, string>;
   /**
    * Whether metadata.generation is kept: set to 1 on create and bumped when anything other than
