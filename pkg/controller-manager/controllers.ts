@@ -4,6 +4,7 @@
  * `-name` to disable).
  */
 import type { Controller, ControllerContext } from '../controller/framework/controller.js';
+import { newDeploymentController } from '../controller/deployment/deployment-controller.js';
 import { newReplicaSetController } from '../controller/replicaset/replica-set.js';
 import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
 import type { ControllerManagerConfig } from './config.js';
@@ -21,6 +22,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'replicationcontroller-controller',
     aliases: ['replicationcontroller'],
     start: (ctx, c) => newReplicationManager(ctx, { workers: c.concurrentRCSyncs }),
+  },
+  {
+    name: 'deployment-controller',
+    aliases: ['deployment'],
+    start: (ctx, c) => newDeploymentController(ctx, { workers: c.concurrentDeploymentSyncs }),
   },
   {
     name: 'replicaset-controller',

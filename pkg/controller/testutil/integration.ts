@@ -149,3 +149,69 @@ export function podTemplate(labels: Record<string, string>, image = 'busybox:1.3
     spec: { containers: [{ name: 'c', image, command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 },
   };
 }
+
+/**
+ * A stand-in for the kubelets of a namespace: every `intervalMs` it marks the pods that are not
+ * ready (and pass `filter`) Running and Ready. `stop` ends it.
+ */
+export function startFakeKubelet(client: RestClient, namespace: string, opts: { intervalMs?: number; filter?: (p: Pod) => boolean } = {}): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const pods = (await listPods(client, namespace)).filter((p) => !isReady(p) && !p.metadata?.deletionTimestamp && (opts.filter?.(p) ?? true));
+        for (const p of pods) if (!stopped) await setPodReady(client, p);
+      } catch {
+        // The namespace may be going away; keep trying until stopped.
+      }
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/**
+ * Watches a namespace's pods and calls `check` with the live pods after every event, until
+ * `stop`. The live pods are those without a deletionTimestamp.
+ */
+export function watchPods(client: RestClient, namespace: string, check: (pods: Pod[]) => void): { stop(): Promise<void> } {
+  const ac = new AbortController();
+  const pods = new Map<string, Pod>();
+  const done = (async () => {
+    const list = await client.list<Pod>(resources.pods, namespace);
+    for (const p of list.items) pods.set(p.metadata!.name!, p);
+    const base = client.kubeConfig.getCurrentCluster()!.server.replace(/\/+$/, '');
+    const res = await fetch(`${base}/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      buf += Buffer.from(value).toString('utf8');
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line);
+        const p = ev.object as Pod;
+        if (ev.type === 'DELETED') pods.delete(p.metadata!.name!);
+        else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') pods.set(p.metadata!.name!, p);
+        check([...pods.values()].filter((x) => !x.metadata?.deletionTimestamp));
+      }
+    }
+  })().catch((e) => {
+    if (!ac.signal.aborted) throw e;
+  });
+  return {
+    stop: async () => {
+      ac.abort();
+      await done;
+    },
+  };
+}
