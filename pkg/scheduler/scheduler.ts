@@ -447,7 +447,7 @@ export class Scheduler {
     this.queue.addUnschedulableIfNotPresent(qpi, cycle, !rejected);
     if (nominating?.mode === 'Override') this.queue.nominator.add(qpi.podInfo, nominating);
     this.log.info({ pod: podKey(pod), err: msg }, 'Unable to schedule pod; no fit; waiting');
-    this.client.recordEvent(podRef(pod), 'Warning', 'FailedScheduling', 'Scheduling', truncateMessage(msg));
+    this.client.recordEvent(podRef(pod), 'Warning', 'FailedScheduling', 'Scheduling', truncateMessage(msg), fwk.profileName);
     const cond: PodCondition = { type: 'PodScheduled', status: 'False', reason, message: msg, lastProbeTime: null as unknown as undefined, lastTransitionTime: nowRFC3339(this.clock.now()) };
     const old = (current.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     const condChanged = !old || old.status !== cond.status || old.reason !== cond.reason || old.message !== cond.message;
@@ -480,7 +480,7 @@ export class Scheduler {
       this.metrics.scheduleAttempt('scheduled', fwk.profileName, (this.clock.now() - start) / 1000);
       this.metrics.podScheduled(fwk.profileName, qpi.attempts, (this.clock.now() - qpi.initialAttemptTimestamp) / 1000);
       fwk.runPostBindPlugins(state, assumed, node);
-      this.client.recordEvent(podRef(assumed), 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${assumed.metadata?.namespace}/${assumed.metadata?.name} to ${node}`);
+      this.client.recordEvent(podRef(assumed), 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${assumed.metadata?.namespace}/${assumed.metadata?.name} to ${node}`, fwk.profileName);
       this.log.debug({ pod: podKey(assumed), node, evaluatedNodes: qpi.attempts }, 'Successfully bound pod to node');
     } catch (e) {
       await fail(Status.error(e));

@@ -168,13 +168,14 @@ export interface SchedulerClient {
   updatePodStatus(pod: Pod, condition: PodCondition | undefined, nominatedNodeName?: string): Promise<void>;
   /** Deletes a preemption victim. */
   deletePod(pod: Pod): Promise<void>;
-  /** Records an Event about an object. */
+  /** Records an Event about an object, reported by `reportingController` (the profile's schedulerName). */
   recordEvent(
     regarding: { kind: string; apiVersion: string; namespace?: string; name: string; uid?: string },
     type: 'Normal' | 'Warning',
     reason: string,
     action: string,
     message: string,
+    reportingController?: string,
   ): void;
   updatePersistentVolume(pv: PersistentVolume): Promise<void>;
   updatePersistentVolumeClaim(pvc: PersistentVolumeClaim): Promise<void>;

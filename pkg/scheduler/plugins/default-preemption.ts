@@ -263,6 +263,7 @@ export class DefaultPreemption implements PostFilterPlugin {
             'Preempted',
             'Preempting',
             `Preempted by pod ${pod.metadata?.uid} on node ${c.name}`,
+            h.profileName,
           );
         }),
       );

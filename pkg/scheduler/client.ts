@@ -1,0 +1,66 @@
+/**
+ * The scheduler's writes to the apiserver: bindings, pod status (PodScheduled, nominatedNodeName,
+ * DisruptionTarget), victim deletion, volume binding and Events. Events go through the shared
+ * EventBroadcaster, so repeated FailedScheduling events patch a count instead of piling up.
+ */
+import type { RestClient } from '../client/rest.js';
+import { isNotFound } from '../client/rest.js';
+import type { EventBroadcaster, EventRecorder } from '../controller/framework/event-recorder.js';
+import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from './api-types.js';
+import type { SchedulerClient } from './framework/interface.js';
+
+const pods = { group: '', version: 'v1', resource: 'pods' };
+const pvs = { group: '', version: 'v1', resource: 'persistentvolumes' };
+const pvcs = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+
+export class ApiSchedulerClient implements SchedulerClient {
+  private readonly recorders = new Map<string, EventRecorder>();
+
+  constructor(
+    private readonly client: RestClient,
+    private readonly events: EventBroadcaster,
+  ) {}
+
+  async bind(pod: Pod, nodeName: string): Promise<void> {
+    const m = pod.metadata ?? {};
+    await this.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(m.namespace ?? '')}/pods/${encodeURIComponent(m.name ?? '')}/binding`, {
+      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: m.name, namespace: m.namespace, uid: m.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+    });
+  }
+
+  /** A strategic merge patch of pods/status: conditions merge by type. */
+  async updatePodStatus(pod: Pod, condition: PodCondition | undefined, nominatedNodeName?: string): Promise<void> {
+    const status: Record<string, unknown> = {};
+    if (condition) status.conditions = [condition];
+    if (nominatedNodeName !== undefined) status.nominatedNodeName = nominatedNodeName === '' ? null : nominatedNodeName;
+    if (Object.keys(status).length === 0) return;
+    try {
+      await this.client.patch(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', 'strategic', { status }, 'status');
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  async deletePod(pod: Pod): Promise<void> {
+    try {
+      await this.client.delete(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid } });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  recordEvent(regarding: { kind: string; apiVersion: string; namespace?: string; name: string; uid?: string }, type: 'Normal' | 'Warning', reason: string, _action: string, message: string, reportingController?: string): void {
+    const component = reportingController || 'default-scheduler';
+    let r = this.recorders.get(component);
+    if (!r) this.recorders.set(component, (r = this.events.newRecorder(component)));
+    r.event({ kind: regarding.kind, apiVersion: regarding.apiVersion, metadata: { namespace: regarding.namespace, name: regarding.name, uid: regarding.uid } }, type, reason, message);
+  }
+
+  async updatePersistentVolume(pv: PersistentVolume): Promise<void> {
+    await this.client.update(pvs, { apiVersion: 'v1', kind: 'PersistentVolume', ...pv });
+  }
+
+  async updatePersistentVolumeClaim(pvc: PersistentVolumeClaim): Promise<void> {
+    await this.client.update(pvcs, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...pvc });
+  }
+}
