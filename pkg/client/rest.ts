@@ -173,6 +173,7 @@ export class RestClient {
 /** The well-known resources controllers use. */
 export const resources = {
   pods: { group: '', version: 'v1', resource: 'pods' },
+  configMaps: { group: '', version: 'v1', resource: 'configmaps' },
   namespaces: { group: '', version: 'v1', resource: 'namespaces' },
   serviceAccounts: { group: '', version: 'v1', resource: 'serviceaccounts' },
   events: { group: '', version: 'v1', resource: 'events' },

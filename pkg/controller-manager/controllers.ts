@@ -5,6 +5,7 @@
  */
 import type { Controller, ControllerContext } from '../controller/framework/controller.js';
 import { newDeploymentController } from '../controller/deployment/deployment-controller.js';
+import { newGarbageCollector } from '../controller/garbagecollector/garbage-collector.js';
 import { newReplicaSetController } from '../controller/replicaset/replica-set.js';
 import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
 import type { ControllerManagerConfig } from './config.js';
@@ -22,6 +23,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'replicationcontroller-controller',
     aliases: ['replicationcontroller'],
     start: (ctx, c) => newReplicationManager(ctx, { workers: c.concurrentRCSyncs }),
+  },
+  {
+    name: 'garbage-collector-controller',
+    aliases: ['garbagecollector'],
+    start: (ctx, c) => newGarbageCollector(ctx, { workers: c.concurrentGCSyncs }),
   },
   {
     name: 'deployment-controller',
