@@ -155,19 +155,24 @@ const restrictedChecks: Check[] = [
   },
 ];
 
-/** The violations of a level, in upstream's check order. */
+const baselineIDs = ['hostNamespaces', 'privileged', 'capabilities_baseline', 'hostPathVolumes', 'hostPorts', 'appArmorProfile', 'seLinuxOptions', 'procMount', 'seccompProfile_baseline', 'sysctls'];
+const restrictedIDs = ['restrictedVolumes', 'allowPrivilegeEscalation', 'capabilities_restricted', 'runAsNonRoot', 'runAsUser', 'seccompProfile_restricted'];
+/** Restricted checks that replace a baseline one. */
+const overridden = new Set(['capabilities_baseline', 'seccompProfile_baseline']);
+
+/** The violations of a level, ordered by check ID as upstream reports them. */
 export function evaluatePod(pod: StoredObject, level: Level): CheckResult[] {
   if (level === 'privileged') return [];
-  const checks = level === 'restricted' ? [...baselineChecks, ...restrictedChecks] : baselineChecks;
+  let checks: [string, Check][] = baselineIDs.map((id, i) => [id, baselineChecks[i]!]);
+  if (level === 'restricted') {
+    checks = checks.filter(([id]) => !overridden.has(id));
+    checks.push(...restrictedIDs.map((id, i): [string, Check] => [id, restrictedChecks[i]!]));
+  }
+  checks.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const out: CheckResult[] = [];
-  for (const c of checks) {
+  for (const [, c] of checks) {
     const r = c(pod);
     if (r) out.push(r);
-  }
-  // Restricted's stricter seccomp check replaces baseline's.
-  if (level === 'restricted') {
-    const seccomp = out.filter((r) => r.reason === 'seccompProfile');
-    if (seccomp.length > 1) out.splice(out.indexOf(seccomp[0]!), 1);
   }
   return out;
 }

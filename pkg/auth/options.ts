@@ -26,6 +26,7 @@ import { tokenRequestHandler } from './token-request.js';
 import { ImpersonatingAuthenticator } from './impersonation.js';
 import { RBACAuthorizer } from './rbac/authorizer.js';
 import { ensureBootstrapPolicy, runClusterRoleAggregation } from './rbac/bootstrap.js';
+import { rbacEscalationCheck } from './rbac/escalation.js';
 import { NodeAuthorizer } from './node-authorizer.js';
 import { UnionAuthorizer, PrivilegedGroupsAuthorizer } from './union.js';
 import { EncryptionTransformer } from './encryption.js';
@@ -165,7 +166,10 @@ export function buildSecurity(opts: SecurityOptions, logger?: Logger): Security 
     // TokenRequest is served by this apiserver's issuer: attach it to the serviceaccounts resource.
     const sa = registry.lookup('', 'v1', 'serviceaccounts');
     if (sa && issuer) sa.subresourceCreate = { ...(sa.subresourceCreate ?? {}), token: tokenRequestHandler({ state, issuer, apiAudiences: audiences }) };
-    return defaultAdmissionPlugins(store, registry, { enable: opts.enableAdmissionPlugins, disable: opts.disableAdmissionPlugins, logger });
+    const plugins = defaultAdmissionPlugins(store, registry, { enable: opts.enableAdmissionPlugins, disable: opts.disableAdmissionPlugins, logger });
+    // RBAC's escalation check belongs to the RBAC storage upstream; here it runs last in the chain.
+    if (rbac) plugins.push(rbacEscalationCheck(authorizer, rbac, state));
+    return plugins;
   };
 
   const afterStoreStart = async (store: RegistryStore, registry: Registry, signal: AbortSignal): Promise<void> => {

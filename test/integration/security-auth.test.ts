@@ -175,3 +175,34 @@ test('Secrets are encrypted at rest: etcdctl sees no plaintext', async () => {
   const back = JSON.parse(await kubectlOK(V, api.adminKubeconfig, ['get', 'secret', 'topsecret', '-n', 'a', '-o', 'json']));
   assert.equal(Buffer.from(back.data.password, 'base64').toString(), 'hunter2hunter2');
 });
+
+test('quota holds under concurrent creates: exactly the hard count gets in', async () => {
+  const admin = api.adminKubeconfig;
+  await kubectlOK(V, admin, ['create', 'namespace', 'race']);
+  await kubectlOK(V, admin, ['create', 'serviceaccount', 'default', '-n', 'race']);
+  await kubectlOK(V, admin, ['create', 'quota', 'three', '--hard=pods=3', '-n', 'race']);
+  const cert = fs.readFileSync(`${api.pki.dir}/admin.crt`, 'utf8');
+  const key = fs.readFileSync(`${api.pki.dir}/admin.key`, 'utf8');
+  const results = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      httpsRequest(`${api.url}/api/v1/namespaces/race/pods`, { ca, cert, key, method: 'POST', body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } }),
+    ),
+  );
+  assert.equal(results.filter((r) => r.status === 201).length, 3, results.map((r) => `${r.status} ${r.body?.message ?? ''}`).join('\n'));
+  for (const r of results.filter((x) => x.status !== 201)) assert.match(r.body.message, /exceeded quota: three, requested: pods=1, used: pods=3, limited: pods=3/);
+  const q = JSON.parse(await kubectlOK(V, admin, ['get', 'quota', 'three', '-n', 'race', '-o', 'json']));
+  assert.equal(q.status.used.pods, '3');
+});
+
+test('RBAC escalation is refused: a namespace admin cannot bind cluster-admin', async () => {
+  const admin = api.adminKubeconfig;
+  await kubectlOK(V, admin, ['create', 'serviceaccount', 'nsadmin', '-n', 'b']);
+  await kubectlOK(V, admin, ['create', 'rolebinding', 'nsadmin-admin', '--clusterrole=admin', '--serviceaccount=b:nsadmin', '-n', 'b']);
+  const kc = api.tokenKubeconfig((await kubectlOK(V, admin, ['create', 'token', 'nsadmin', '-n', 'b'])).trim(), 'nsadmin');
+  await kubectlOK(V, kc, ['create', 'rolebinding', 'ok', '--clusterrole=view', '--serviceaccount=b:nsadmin', '-n', 'b']);
+  const r = await kubectl(V, kc, ['create', 'rolebinding', 'grab', '--clusterrole=cluster-admin', '--serviceaccount=b:nsadmin', '-n', 'b']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /rolebindings.rbac.authorization.k8s.io "grab" is forbidden: user "system:serviceaccount:b:nsadmin" \(groups=\["system:serviceaccounts" "system:serviceaccounts:b" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held/);
+  const role = await kubectl(V, kc, ['create', 'role', 'nodes', '--verb=get', '--resource=nodes', '-n', 'b']);
+  assert.match(role.stderr, /is attempting to grant RBAC permissions not currently held/);
+});
