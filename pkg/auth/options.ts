@@ -48,6 +48,8 @@ export interface SecurityOptions {
   apiAudiences: string[];
   /** `--service-account-max-token-expiration`, seconds (0: unlimited). */
   serviceAccountMaxTokenExpirationSeconds: number;
+  /** `--service-account-extend-token-expiration`: kubelet (3607 s) tokens are issued for a year. */
+  serviceAccountExtendTokenExpiration: boolean;
   /** `--authorization-mode`: AlwaysAllow, AlwaysDeny, Node, RBAC. */
   authorizationModes: string[];
   /** `--anonymous-auth`. */
@@ -68,6 +70,7 @@ export function defaultSecurityOptions(): SecurityOptions {
     serviceAccountIssuers: [],
     apiAudiences: [],
     serviceAccountMaxTokenExpirationSeconds: 0,
+    serviceAccountExtendTokenExpiration: true,
     authorizationModes: ['Node', 'RBAC'],
     anonymousAuth: true,
     enableAdmissionPlugins: [],
@@ -165,7 +168,7 @@ export function buildSecurity(opts: SecurityOptions, logger?: Logger): Security 
     state.bind(store, registry);
     // TokenRequest is served by this apiserver's issuer: attach it to the serviceaccounts resource.
     const sa = registry.lookup('', 'v1', 'serviceaccounts');
-    if (sa && issuer) sa.subresourceCreate = { ...(sa.subresourceCreate ?? {}), token: tokenRequestHandler({ state, issuer, apiAudiences: audiences }) };
+    if (sa && issuer) sa.subresourceCreate = { ...(sa.subresourceCreate ?? {}), token: tokenRequestHandler({ state, issuer, apiAudiences: audiences, extendKubeletTokens: opts.serviceAccountExtendTokenExpiration }) };
     const plugins = defaultAdmissionPlugins(store, registry, { enable: opts.enableAdmissionPlugins, disable: opts.disableAdmissionPlugins, logger });
     // RBAC's escalation check belongs to the RBAC storage upstream; here it runs last in the chain.
     if (rbac) plugins.push(rbacEscalationCheck(authorizer, rbac, state));
@@ -211,6 +214,7 @@ export const securityFlagSpec = {
   'service-account-signing-key-file': { type: 'string' },
   'service-account-issuer': { type: 'string', multiple: true },
   'service-account-max-token-expiration': { type: 'string' },
+  'service-account-extend-token-expiration': { type: 'string' },
   'api-audiences': { type: 'string' },
   'authorization-mode': { type: 'string' },
   'anonymous-auth': { type: 'string' },
@@ -259,6 +263,9 @@ export function securityOptionsFromFlags(f: FlagValues): SecurityOptions {
   o.serviceAccountIssuers = list(f['service-account-issuer']);
   o.apiAudiences = list(f['api-audiences']);
   o.serviceAccountMaxTokenExpirationSeconds = seconds(f['service-account-max-token-expiration'], 'service-account-max-token-expiration') ?? 0;
+  const extend = f['service-account-extend-token-expiration'];
+  if (extend !== undefined && extend !== 'true' && extend !== 'false') throw new Error(`invalid value ${JSON.stringify(extend)} for --service-account-extend-token-expiration: true or false`);
+  o.serviceAccountExtendTokenExpiration = extend !== 'false';
   const anyAuthn = !!(o.clientCAFile || o.tokenAuthFile || o.serviceAccountKeyFiles.length || o.serviceAccountSigningKeyFile);
   const modes = list(f['authorization-mode']);
   o.authorizationModes = modes.length ? modes : anyAuthn ? ['Node', 'RBAC'] : ['AlwaysAllow'];

@@ -92,7 +92,8 @@ export class ServiceAccountTokenIssuer {
     return this.opts.maxExpirationSeconds ?? 0;
   }
 
-  async issue(sa: StoredObject, audiences: string[], expirationSeconds: number, bound?: BoundObject & { nodeName?: string; nodeUID?: string }): Promise<{ token: string; expiresAt: Date }> {
+  /** Signs a token; `warnAfterSeconds` records when a holder should refresh an extended token. */
+  async issue(sa: StoredObject, audiences: string[], expirationSeconds: number, bound?: BoundObject & { nodeName?: string; nodeUID?: string }, warnAfterSeconds?: number): Promise<{ token: string; expiresAt: Date }> {
     const now = Math.floor((this.opts.now?.() ?? Date.now()) / 1000);
     const ns = sa.metadata.namespace!;
     const k8s: KubernetesClaims = { namespace: ns, serviceaccount: { name: sa.metadata.name!, uid: sa.metadata.uid! } };
@@ -101,6 +102,7 @@ export class ServiceAccountTokenIssuer {
       if (bound.nodeName) k8s.node = { name: bound.nodeName, uid: bound.nodeUID ?? '' };
     } else if (bound?.kind === 'Secret') k8s.secret = { name: bound.name, uid: bound.uid };
     else if (bound?.kind === 'Node') k8s.node = { name: bound.name, uid: bound.uid };
+    if (warnAfterSeconds !== undefined) k8s.warnafter = now + warnAfterSeconds;
     const exp = now + expirationSeconds;
     const token = await new SignJWT({ 'kubernetes.io': k8s as unknown as Record<string, unknown> })
       .setProtectedHeader({ alg: 'RS256', kid: this.kid })

@@ -15,15 +15,24 @@ export interface TokenRequestDeps {
   issuer: ServiceAccountTokenIssuer;
   /** Default audiences of a token that names none (`--api-audiences`, else the issuer). */
   apiAudiences: string[];
+  /** `--service-account-extend-token-expiration` (default true). */
+  extendKubeletTokens?: boolean;
 }
 
 const trGK = { group: 'authentication.k8s.io', kind: 'TokenRequest' };
 
+/** The cached object, else a real read (the cache may not have caught up with a fresh object). */
 async function read(state: ClusterState, plural: string, namespace: string | undefined, name: string): Promise<StoredObject> {
+  const cached = state.get('', plural, namespace, name);
+  if (cached) return cached;
   const d = state.def('', plural);
-  if (!d || !state.store) throw errors.serviceUnavailable('the apiserver is starting');
+  if (!d || !state.store) throw errors.notFound({ group: '', resource: plural }, name);
   return state.store.get(d, namespace, name);
 }
+
+/** What the kubelet asks for its projected tokens; upstream extends such tokens to a year. */
+export const kubeletTokenSeconds = 3607;
+const extendedTokenSeconds = 365 * 24 * 3600;
 
 /** The handler for `subresourceCreate.token` on the serviceaccounts resource. */
 export function tokenRequestHandler(deps: TokenRequestDeps): (req: CustomCreateRequest) => Promise<CustomResponse> {
@@ -90,8 +99,13 @@ export function tokenRequestHandler(deps: TokenRequestDeps): (req: CustomCreateR
       out.status.expirationTimestamp = nowRFC3339(new Date(Date.now() + seconds * 1000));
       return { code: 201, body: out };
     }
-    const t = await deps.issuer.issue(sa, spec.audiences, seconds, bound);
-    out.status = { token: t.token, expirationTimestamp: nowRFC3339(t.expiresAt) };
+    // A pod-bound token of exactly the kubelet's duration is issued for a year, so a kubelet that
+    // misses a refresh does not break the pod's clients; status still reports the requested
+    // expiry and the token carries `warnafter` (upstream's --service-account-extend-token-expiration).
+    const extend = deps.extendKubeletTokens !== false && bound?.kind === 'Pod' && seconds === kubeletTokenSeconds;
+    const t = await deps.issuer.issue(sa, spec.audiences, extend ? Math.max(extendedTokenSeconds, seconds) : seconds, bound, extend ? seconds : undefined);
+    const reported = extend ? new Date(Date.now() + seconds * 1000) : t.expiresAt;
+    out.status = { token: t.token, expirationTimestamp: nowRFC3339(reported) };
     return { code: 201, body: out };
   };
 }
