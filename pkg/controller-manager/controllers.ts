@@ -6,7 +6,9 @@
 import type { Controller, ControllerContext } from '../controller/framework/controller.js';
 import { newDeploymentController } from '../controller/deployment/deployment-controller.js';
 import { newGarbageCollector } from '../controller/garbagecollector/garbage-collector.js';
+import { newNamespaceController } from '../controller/namespace/namespace-controller.js';
 import { newReplicaSetController } from '../controller/replicaset/replica-set.js';
+import { newServiceAccountsController } from '../controller/serviceaccount/serviceaccounts-controller.js';
 import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
 import type { ControllerManagerConfig } from './config.js';
 
@@ -23,6 +25,16 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'replicationcontroller-controller',
     aliases: ['replicationcontroller'],
     start: (ctx, c) => newReplicationManager(ctx, { workers: c.concurrentRCSyncs }),
+  },
+  {
+    name: 'namespace-controller',
+    aliases: ['namespace'],
+    start: (ctx, c) => newNamespaceController(ctx, { workers: c.concurrentNamespaceSyncs, resyncPeriodMs: c.namespaceSyncPeriodMs }),
+  },
+  {
+    name: 'serviceaccount-controller',
+    aliases: ['serviceaccount'],
+    start: (ctx, c) => newServiceAccountsController(ctx, { workers: c.concurrentServiceAccountSyncs }),
   },
   {
     name: 'garbage-collector-controller',
