@@ -194,3 +194,21 @@ profiles:
   assert.deepEqual(t.client.binds, [{ pod: 'default/p', node: 'used' }]);
   assert.equal(t.scheduler.queue.pendingPods().active, 0, 'default-scheduler pods are not ours');
 });
+
+test('preemption with priorities only known through PriorityClasses (no admission set spec.priority)', async () => {
+  const t = testScheduler();
+  t.listers.priorityClasses.items = [
+    { metadata: { name: 'low' }, value: 10 },
+    { metadata: { name: 'high' }, value: 1000 },
+  ];
+  t.scheduler.onNodeAdd(makeNode('n1', { cpu: '1' }));
+  const low = makePod('low', { nodeName: 'n1', cpu: '1' });
+  low.spec!.priorityClassName = 'low';
+  submit(t, low);
+  const high = makePod('high', { cpu: '1' });
+  high.spec!.priorityClassName = 'high';
+  submit(t, high);
+  await t.scheduler.scheduleOne();
+  assert.deepEqual(t.client.deleted, ['default/low']);
+  assert.equal(t.client.statusUpdates.at(-1)!.nominatedNodeName, 'n1');
+});

@@ -91,7 +91,9 @@ export class DefaultPreemption implements PostFilterPlugin {
   }
 
   async preempt(state: CycleState, podIn: Pod, m: NodeToStatus): Promise<{ result?: PostFilterResult; status: Status }> {
-    const pod = this.handle.listers.pods.get(podIn.metadata?.namespace, podIn.metadata?.name ?? '') ?? podIn;
+    // The latest status (an earlier nomination) from the informer; the spec as the cycle saw it.
+    const latest = this.handle.listers.pods.get(podIn.metadata?.namespace, podIn.metadata?.name ?? '');
+    const pod = latest && latest.metadata?.uid === podIn.metadata?.uid ? { ...podIn, status: latest.status } : podIn;
     const eligible = this.podEligibleToPreemptOthers(pod, m);
     if (eligible !== true) return { status: Status.unschedulable(eligible) };
     const allNodes = this.handle.snapshot().list();
