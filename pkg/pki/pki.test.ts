@@ -29,6 +29,8 @@ test('ensurePKI writes a CA, serving and client certificates and kubeconfigs, an
     const serving = new X509Certificate(fs.readFileSync(paths.kubelets.n1!.servingCert));
     assert.ok(serving.subjectAltName!.includes('DNS:n1'));
     assert.match(fs.readFileSync(paths.serviceAccountKey, 'utf8'), /BEGIN PRIVATE KEY/);
+    assert.match(new X509Certificate(fs.readFileSync(paths.apiserverKubeletClientCert)).subject, /CN=kube-apiserver-kubelet-client/);
+    assert.equal(fs.statSync(paths.caKey).mode & 0o077, 0, 'private keys are not readable by others');
 
     const before = fs.readFileSync(paths.apiserverCert, 'utf8');
     const again = await ensurePKI(dir, { server: 'https://127.0.0.1:6443', nodes: [{ name: 'n1' }, { name: 'n2' }] });

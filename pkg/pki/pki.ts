@@ -35,6 +35,9 @@ export interface PKIPaths {
   caKey: string;
   apiserverCert: string;
   apiserverKey: string;
+  /** The apiserver's client certificate towards kubelets (logs, exec, port-forward), as kubeadm's apiserver-kubelet-client. */
+  apiserverKubeletClientCert: string;
+  apiserverKubeletClientKey: string;
   /** ServiceAccount token signing key (private) and verification key (public). */
   serviceAccountKey: string;
   serviceAccountPub: string;
@@ -91,6 +94,8 @@ export async function ensurePKI(dir: string, opts: PKIOptions): Promise<PKIPaths
   }
   await ensurePair('apiserver', { commonName: 'kube-apiserver', usage: 'server', dnsNames: [...sans].filter((s) => !isIP(s)), ipAddresses: [...sans].filter(isIP) });
 
+  await ensurePair('apiserver-kubelet-client', { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
+
   if (!exists('sa.key')) {
     const k = createSigningKey();
     writeFile(p('sa.key'), k.privatePem, true);
@@ -123,6 +128,8 @@ export async function ensurePKI(dir: string, opts: PKIOptions): Promise<PKIPaths
     caKey: p('ca.key'),
     apiserverCert: p('apiserver.crt'),
     apiserverKey: p('apiserver.key'),
+    apiserverKubeletClientCert: p('apiserver-kubelet-client.crt'),
+    apiserverKubeletClientKey: p('apiserver-kubelet-client.key'),
     serviceAccountKey: p('sa.key'),
     serviceAccountPub: p('sa.pub'),
     adminKubeconfig: p('admin.conf'),

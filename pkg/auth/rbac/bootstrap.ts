@@ -30,6 +30,9 @@ function def(registry: Registry, plural: string): ResourceDef {
 async function reconcile(store: RegistryStore, d: ResourceDef, obj: KubeObject, field: 'rules' | 'subjects', logger?: Logger): Promise<void> {
   const ns = obj.metadata?.namespace;
   const name = obj.metadata!.name!;
+  // A restart finds everything in place: answer from the cache without touching etcd.
+  const cached = store.cache(d).get(ns, name);
+  if (cached && !needsReconcile(cached, obj, field)) return;
   try {
     await store.create(d, ns, obj);
     logger?.info({ kind: d.kind, name: ns ? `${ns}/${name}` : name }, 'created bootstrap RBAC object');
@@ -38,13 +41,25 @@ async function reconcile(store: RegistryStore, d: ResourceDef, obj: KubeObject, 
     if (!(errors.isStatusError(e) && e.code === 409)) throw e;
   }
   await store.guaranteedUpdate(d, ns, name, undefined, (cur) => {
-    if (cur.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] !== 'true') return cur;
-    if (field === 'rules' && obj.aggregationRule) return cur;
-    const have: unknown[] = Array.isArray(cur[field]) ? cur[field] : [];
-    const missing = ((obj[field] as unknown[]) ?? []).filter((x) => !have.some((h) => deepEqual(h, x)));
-    if (missing.length === 0) return cur;
-    return { ...cur, [field]: [...have, ...missing] };
+    if (!needsReconcile(cur, obj, field)) return cur;
+    return { ...cur, [field]: [...have(cur, field), ...missingOf(cur, obj, field)] };
   });
+}
+
+function have(cur: StoredObject, field: 'rules' | 'subjects'): unknown[] {
+  return Array.isArray(cur[field]) ? cur[field] : [];
+}
+
+function missingOf(cur: StoredObject, want: KubeObject, field: 'rules' | 'subjects'): unknown[] {
+  const h = have(cur, field);
+  return ((want[field] as unknown[]) ?? []).filter((x) => !h.some((y) => deepEqual(y, x)));
+}
+
+/** Whether an existing object lacks default rules or subjects it should get (autoupdate on, not aggregated). */
+function needsReconcile(cur: StoredObject, want: KubeObject, field: 'rules' | 'subjects'): boolean {
+  if (cur.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] !== 'true') return false;
+  if (field === 'rules' && want.aggregationRule) return false;
+  return missingOf(cur, want, field).length > 0;
 }
 
 /** Creates or reconciles every bootstrap ClusterRole, ClusterRoleBinding, Role and RoleBinding. Idempotent. */
