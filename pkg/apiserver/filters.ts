@@ -40,7 +40,8 @@ export function authorizationAttributes(user: UserInfo, method: string, path: st
     verb: info.verb,
     isResourceRequest: true,
     path,
-    namespace: info.namespace,
+    // A namespace object is authorized within itself, as upstream's RequestInfo sets it.
+    namespace: info.namespace ?? (info.group === '' && info.resource === 'namespaces' ? info.name : undefined),
     apiGroup: info.group,
     apiVersion: info.version,
     resource: info.resource,

@@ -27,6 +27,7 @@ import { authenticate, authorize, authorizationAttributes, type AuthConfig } fro
 import { alwaysAllow } from '../auth/types.js';
 import type { AdmissionPlugin } from '../admission/types.js';
 import { AdmissionChain } from '../admission/types.js';
+import type { InflightLimiter } from './limits.js';
 
 export interface ApiserverConfig {
   /** etcd client URLs (`--etcd-servers`), several members allowed. */
@@ -64,6 +65,8 @@ export interface ApiserverConfig {
   storageTransformer?: ValueTransformer;
   /** Runs once the watch caches are filled, before serving (bootstrap RBAC and the like); `signal` aborts at shutdown. */
   afterStoreStart?: (store: RegistryStore, registry: Registry, signal: AbortSignal) => Promise<void>;
+  /** `--max-requests-inflight` / `--max-mutating-requests-inflight`: answers 429 past the limits. */
+  inflightLimiter?: InflightLimiter;
 }
 
 export function defaultApiserverConfig(): ApiserverConfig {
@@ -170,6 +173,8 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
     try {
       const user = await authenticate(auth, req, path);
       await authorize(auth, authorizationAttributes(user, req.method, path, url.searchParams));
+      const release = config.inflightLimiter?.acquire(req.method, path, url.searchParams, user);
+      if (release) res.on('close', release);
       (req as unknown as { user: typeof user }).user = user;
       if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
         return await serveHealth(path, url.searchParams.has('verbose'), res, etcd);

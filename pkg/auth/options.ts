@@ -203,6 +203,7 @@ export function applySecurity(config: ApiserverConfig, opts: SecurityOptions, lo
   config.storageTransformer = s.storageTransformer;
   config.clientCAFile = s.clientCAFile;
   config.afterStoreStart = s.afterStoreStart;
+  config.inflightLimiter = s.limiter;
   return s;
 }
 

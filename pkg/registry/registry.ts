@@ -83,7 +83,8 @@ export class Registry {
     const out: ResourceDef[] = [];
     for (const d of this.defs) {
       const k = d.storageResource ?? d.plural;
-      if (seen.has(k) || d.conversion) continue;
+      // Converted versions share their storage version's cache; virtual resources store nothing.
+      if (seen.has(k) || d.conversion || d.virtualCreate) continue;
       seen.add(k);
       out.push(d);
     }
