@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { newLogger } from '../log/logger.js';
 import { newMetricsRegistry } from '../metrics/registry.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
-import { RestClient } from '../client/rest.js';
+import { RestClient, resources } from '../client/rest.js';
+import type { Lease } from '../api/types.js';
 import { RealClock } from '../controller/framework/clock.js';
 import type { Controller, ControllerContext } from '../controller/framework/controller.js';
 import { EventBroadcaster, eventSinkFor } from '../controller/framework/event-recorder.js';
@@ -33,6 +34,9 @@ export async function run(config: ControllerManagerConfig, signal: AbortSignal):
   const client = new RestClient(kubeConfig, 'kube-controller-manager');
   const metrics = newMetricsRegistry('kube-controller-manager');
   const identity = config.identity ?? newIdentity();
+  const host = identity.split('_')[0]!;
+  // The manager's own events (LeaderElection on the Lease); controllers get their own broadcaster.
+  const events = new EventBroadcaster({ sink: eventSinkFor(client), clock, logger, host });
   let elector: LeaderElector | undefined;
 
   const server = http.createServer((req, res) => {
@@ -43,9 +47,9 @@ export async function run(config: ControllerManagerConfig, signal: AbortSignal):
     server.listen(config.port, config.bindAddress, () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-  logger.info({ address: `${host}:${addr.port}` }, 'serving health and metrics (http)');
-  config.onListening?.({ host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` });
+  const listenHost = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  logger.info({ address: `${listenHost}:${addr.port}` }, 'serving health and metrics (http)');
+  config.onListening?.({ host: addr.address, port: addr.port, url: `http://${listenHost}:${addr.port}` });
 
   const lead = (leading: AbortSignal) => runControllers(config, { kubeConfig, client, clock, metrics, logger }, identity, leading);
   let lost = false;
@@ -69,12 +73,20 @@ export async function run(config: ControllerManagerConfig, signal: AbortSignal):
       onNewLeader: (id) => {
         if (id !== identity) logger.info({ leader: id }, 'another instance leads');
       },
+      onBecameLeader: (message) => {
+        // Upstream records this on the Lease (resourcelock.RecordEvent).
+        void client
+          .get<Lease>(resources.leases, config.leaderElectResourceNamespace, config.leaderElectResourceName)
+          .then((lease) => events.newRecorder('kube-controller-manager').event({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease }, 'Normal', 'LeaderElection', message))
+          .catch(() => undefined);
+      },
     });
     await elector.run(signal);
     if (lost) throw new Error('leaderelection lost');
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    await events.shutdown();
     await client.close();
     logger.info('kube-controller-manager stopped');
   }
@@ -94,7 +106,6 @@ async function runControllers(config: ControllerManagerConfig, shared: Shared, i
   const informers = new SharedInformerFactory(shared.kubeConfig, shared.client, logger.child({ component: 'informers' }), shared.clock);
   const events = new EventBroadcaster({ sink: eventSinkFor(shared.client), clock: shared.clock, logger, host: identity.split('_')[0] });
   const ctx: ControllerContext = { ...shared, informers, events };
-  events.newRecorder('kube-controller-manager');
   const controllers: Controller[] = [];
   for (const d of controllerDescriptors) {
     if (!isControllerEnabled(d.name, config.controllers, d.disabledByDefault ?? false)) {

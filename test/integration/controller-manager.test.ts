@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Deployment, Lease } from '../../pkg/api/types.js';
+import type { CoreEvent, Deployment, Lease } from '../../pkg/api/types.js';
 import { resources } from '../../pkg/client/rest.js';
 import { freePort } from '../harness/etcd.js';
 import { createNamespace, listPods, podTemplate, startCluster, startControllerManager, startFakeKubelet, waitFor, type Cluster } from '../../pkg/controller/testutil/integration.js';
@@ -67,6 +67,11 @@ test('two copies: one holds the Lease and acts; the other takes over when it sto
   assert.match(metricsA, /workqueue_work_duration_seconds_bucket\{le="[^"]+",name="replicaset"\}/);
   assert.doesNotMatch(metricsB, /workqueue_adds_total\{name="deployment"\}/, 'the standby runs no controllers');
   assert.equal((await lease()).spec?.holderIdentity, 'host_a');
+  const became = await waitFor('the LeaderElection event', async () =>
+    (await client.list<CoreEvent>(resources.events, 'kube-system')).items.find((e) => e.reason === 'LeaderElection' && e.message === 'host_a became leader'),
+  );
+  assert.equal(became.involvedObject.kind, 'Lease');
+  assert.equal(became.involvedObject.name, 'kube-controller-manager');
 
   await a.stop();
   const released = await lease();
