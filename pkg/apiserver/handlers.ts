@@ -271,12 +271,23 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       if (!kind || !['merge-patch', 'json-patch', 'strategic-merge-patch', 'apply-patch'].includes(kind)) {
         throw errors.unsupportedMediaType(req.headers['content-type'] ?? '');
       }
-      const patchBody = kind === 'apply-patch' ? parseYAML(req.body) : parseJSON(req.body);
-      const apply = (cur: KubeObject) => applyPatch(kind, cur, patchBody, def);
-      if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, apply, dryRun, res);
-      if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
-      if (kind === 'apply-patch') throw errors.notImplemented('server-side apply (application/apply-patch+yaml)');
+      // Managed fields and server-side apply (loaded here so that this block stays self-contained).
+      const mf = await import('./managedfields/request.js');
+      const { force } = mf.validatePatchOptions(q, kind === 'apply-patch');
+      const manager = mf.managerFromRequest(q.get('fieldManager'), req.headers['user-agent']);
       const mode = parseFieldValidation(q);
+      if (kind === 'apply-patch') {
+        if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
+        const config = asObject(parseYAML(req.body));
+        const checked = await validateFields(def, config, mode, undefined, '');
+        const r = await mf.serverSideApply(store, def, ns, info.name!, sub, config, { manager, force, dryRun, user: req.user });
+        addWarnings(res, checked.warnings);
+        return respondObject(res, r.created ? 201 : 200, def, r.object, { kind: 'json' }, q);
+      }
+      const patchBody = parseJSON(req.body);
+      const apply = (cur: KubeObject) => applyPatch(kind, cur, patchBody, def);
+      if (sub === 'scale') return updateScale({ ...ctx, store: mf.storeForScale(store, manager) }, def, ns, info.name!, apply, dryRun, res);
+      if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
       const dups = mode === 'Ignore' ? [] : duplicateFields(req.body.toString('utf8')).map((f) => `duplicate field "${f}"`);
       if (dups.length && mode === 'Strict') throw errors.badRequest(`strict decoding error: ${dups.join(', ')}`);
       let warnings: string[] = [];
@@ -290,7 +301,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
           warnings = (await validateFields(def, patched, mode, undefined, '')).warnings;
           return patched;
         },
-        { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user },
+        { dryRun, fieldManager: manager, user: req.user },
       );
       addWarnings(res, [...dups, ...warnings]);
       return respondObject(res, 200, def, r.object, { kind: 'json' }, q);

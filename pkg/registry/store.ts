@@ -18,6 +18,7 @@ import { WatchCache, type IndexFunc, type Trigger } from '../storage/watch-cache
 import { type ResourceDef, groupVersion } from './types.js';
 import { AdmissionChain, type Operation } from '../admission/types.js';
 import type { UserInfo } from '../auth/types.js';
+import { recordManagedFields } from '../apiserver/managedfields/request.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -369,6 +370,8 @@ export class RegistryStore {
     def.strategy.defaults?.(obj);
     def.strategy.prepareForCreate?.(obj);
     if (def.strategy.hasStatus && !def.strategy.prepareForCreate) delete obj.status;
+    // managedFields: the creating manager owns what it set (server-side apply, pkg/apiserver/managedfields).
+    recordManagedFields(def, undefined, obj, undefined, opts);
     if (def.namespaced) await this.checkNamespaceForCreate(def, meta.namespace!, meta.name!);
     const attrs = this.admissionAttrs('CREATE', def, obj, undefined, undefined, opts);
     await this.admission.admit(attrs);
@@ -428,6 +431,8 @@ export class RegistryStore {
       const preconditionRV = proposed.metadata.resourceVersion;
       if (preconditionRV && preconditionRV !== currentRV) throw errors.conflict(this.gr(def), name, conflictMsg);
       const next = this.prepareUpdate(def, proposed, current, subresource);
+      // managedFields: the updating manager takes what it changed (server-side apply, pkg/apiserver/managedfields).
+      recordManagedFields(def, current, next, subresource, opts);
       const attrs = this.admissionAttrs('UPDATE', def, next, current, subresource, opts);
       await this.admission.admit(attrs);
       const hooks = subresource === undefined ? this.hooks.get(this.storageResource(def)) : undefined;
