@@ -8,6 +8,7 @@
  * A pod is in at most one of them, or in flight (popped and being scheduled).
  */
 import type { Clock } from '../../controller/framework/clock.js';
+import { deepEqual } from '../../api/meta.js';
 import type { Pod } from '../api-types.js';
 import type { ClusterEvent } from '../framework/interface.js';
 import type { Status } from '../framework/status.js';
@@ -329,7 +330,8 @@ export function isPodUpdated(oldPod: Pod, newPod: Pod): boolean {
     delete m.resourceVersion;
     delete m.generation;
     delete m.managedFields;
-    return JSON.stringify({ m, s: p.spec });
+    delete m.finalizers;
+    return { m, s: p.spec };
   };
-  return strip(oldPod) !== strip(newPod);
+  return !deepEqual(strip(oldPod), strip(newPod));
 }
