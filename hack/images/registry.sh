@@ -2,8 +2,10 @@
 # Runs the local Distribution registry (Debian's docker-registry) that serves keelson's images.
 #   registry.sh start [STATE_DIR]   start it on 127.0.0.1:5000 unless something already answers there
 #   registry.sh stop  [STATE_DIR]   stop the instance this script started
-#   registry.sh config [STATE_DIR]  only write STATE_DIR/registry/config.yml and print its path
+#   registry.sh config [STATE_DIR]  only write STATE_DIR/registry/config-<port>.yml and print its path
 # Storage is the filesystem under STATE_DIR/registry/data, so pushed images survive restarts.
+# KEELSON_REGISTRY_ADDR (default 127.0.0.1:5000) picks the address; several instances on different
+# ports may serve the same storage.
 set -euo pipefail
 cmd="${1:-start}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -11,8 +13,9 @@ STATE="${2:-${KEELSON_IMAGES_DIR:-$HERE/../../.state/images}}"
 ADDR="${KEELSON_REGISTRY_ADDR:-127.0.0.1:5000}"
 mkdir -p "$STATE/registry/data"
 STATE="$(cd "$STATE" && pwd)"
-CONF="$STATE/registry/config.yml"
-PIDFILE="$STATE/registry/pid"
+PORT="${ADDR##*:}"
+CONF="$STATE/registry/config-$PORT.yml"
+PIDFILE="$STATE/registry/pid-$PORT"
 
 write_config() {
   cat >"$CONF" <<YAML
@@ -42,10 +45,10 @@ case "$cmd" in
       exit 0
     fi
     write_config
-    nohup docker-registry serve "$CONF" >"$STATE/registry/registry.log" 2>&1 &
+    nohup docker-registry serve "$CONF" >"$STATE/registry/registry-$PORT.log" 2>&1 &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 100); do answers && break; sleep 0.1; done
-    answers || { echo "registry did not start; see $STATE/registry/registry.log" >&2; exit 1; }
+    answers || { echo "registry did not start; see $STATE/registry/registry-$PORT.log" >&2; exit 1; }
     echo "registry: started on $ADDR (pid $(cat "$PIDFILE"))"
     ;;
   stop)
