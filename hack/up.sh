@@ -19,6 +19,7 @@ else
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
     --initial-cluster "default=http://127.0.0.1:$((ETCD_PORT + 1))" \
+    --experimental-watch-progress-notify-interval 1s \
     >"$STATE/logs/etcd.log" 2>&1 &
   echo $! >"$STATE/etcd.pid"
 fi

@@ -290,9 +290,20 @@ export class RegistryStore {
     try {
       if (!opts.continue && rv !== undefined && rv !== '' && match !== 'Exact' && !(opts.limit && rv !== '0')) {
         const cache = this.cache(def);
-        await cache.waitFor(Number(rv));
-        const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
-        return { items: r.items.map((o) => this.out(def, clone(o))), resourceVersion: String(r.revision) };
+        // A cache that has not seen N yet (no progress from etcd in time) leaves the list to
+        // etcd, whose current state is never older than N.
+        if (await cache.waitFor(Number(rv)).then(
+          () => true,
+          (e) => {
+            if (isStorageError(e, 'FutureRevision')) return false;
+            throw e;
+          },
+        )) {
+          const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
+          return { items: r.items.map((o) => this.out(def, clone(o))), resourceVersion: String(r.revision) };
+        }
+        const res = await this.etcd.list(prefix, { predicate: pred }, def.plural);
+        return { items: res.items.map((o) => this.out(def, o)), resourceVersion: String(res.revision) };
       }
       let revision = match === 'Exact' || (rv && rv !== '0') ? Number(rv) : 0;
       let startKey: string | undefined;
@@ -716,6 +727,7 @@ export class RegistryStore {
       if (out) send(out);
     };
     let startRV: number;
+    let useEtcd = false;
     if (!rvStr || rvStr === '0') {
       // Start at the cache's current state, sent as ADDED events.
       const snap = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
@@ -724,15 +736,20 @@ export class RegistryStore {
       delivered = startRV;
     } else {
       startRV = Number(rvStr);
+      delivered = startRV;
       try {
         await cache.waitFor(startRV);
       } catch (e) {
-        throw this.toStatus(def, '', e);
+        // The cache has not caught up with N (etcd sends no progress often enough): the history
+        // after N comes from etcd below instead.
+        if (!isStorageError(e, 'FutureRevision')) throw this.toStatus(def, '', e);
+        useEtcd = true;
       }
-      delivered = startRV;
     }
     let stopped = false;
-    const unsubscribe = cache.subscribe(
+    const unsubscribe = useEtcd
+      ? undefined
+      : cache.subscribe(
       startRV,
       (ev) => {
         if (!stopped) deliver(ev);

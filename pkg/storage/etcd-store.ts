@@ -242,7 +242,13 @@ export class EtcdStore {
    * order. Returns a function that stops the watch. A compacted start revision rejects with
    * StorageError Compacted.
    */
-  async watch(prefix: string, afterRevision: number, onEvent: (ev: StorageEvent) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
+  async watch(
+    prefix: string,
+    afterRevision: number,
+    onEvent: (ev: StorageEvent) => void,
+    onError: (err: unknown) => void,
+    onProgress?: (revision: number) => void,
+  ): Promise<() => Promise<void>> {
     if (afterRevision > 0) {
       // etcd reports a compacted start only as a cancelled watch; probe first so the caller gets a
       // clean 410 instead of a stream that ends at once.
@@ -254,6 +260,12 @@ export class EtcdStore {
     if (afterRevision > 0) builder.startRevision(String(afterRevision + 1));
     const watcher = await builder.create();
     watcher.on('data', (res) => {
+      // A response without events is etcd's progress notification: every event up to its
+      // revision has been delivered on this watch.
+      if (res.events.length === 0) {
+        if (res.header?.revision) onProgress?.(Number(res.header.revision));
+        return;
+      }
       for (const ev of res.events) {
         const key = ev.kv.key.toString('utf8');
         try {

@@ -101,6 +101,7 @@ export class WatchCache {
       res.revision,
       (ev) => this.apply(ev),
       (err) => this.onWatchError(err),
+      (rev) => this.progress(rev),
     );
     this.notifyWaiters();
   }
@@ -173,6 +174,13 @@ export class WatchCache {
     this.notifyWaiters();
   }
 
+  /** etcd says every event up to `rev` has been delivered: the cache is current as of it. */
+  private progress(rev: number): void {
+    if (rev <= this.revision) return;
+    this.revision = rev;
+    this.notifyWaiters();
+  }
+
   private notifyWaiters(): void {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i]!;
@@ -187,7 +195,7 @@ export class WatchCache {
    * Waits until the cache has seen `rv`. A resourceVersion the cache has not reached within the
    * timeout is answered as upstream does: "Too large resource version".
    */
-  async waitFor(rv: number, timeoutMs = 3000): Promise<void> {
+  async waitFor(rv: number, timeoutMs = 1500): Promise<void> {
     await this.ready;
     if (rv <= this.revision) return;
     await new Promise<void>((resolve, reject) => {

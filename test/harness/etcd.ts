@@ -42,6 +42,8 @@ export async function startEtcd(): Promise<EtcdHandle> {
       '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
       '--log-level', 'error',
       '--quota-backend-bytes', String(2 * 1024 * 1024 * 1024),
+      // Frequent progress notifications keep the apiserver's watch caches current (see DESIGN).
+      '--experimental-watch-progress-notify-interval', '1s',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -103,6 +105,7 @@ export async function startEtcdCluster(n: number): Promise<EtcdClusterHandle> {
         '--initial-cluster', initial,
         '--initial-cluster-state', 'new',
         '--log-level', 'error',
+        '--experimental-watch-progress-notify-interval', '1s',
       ],
       { stdio: 'ignore' },
     );
