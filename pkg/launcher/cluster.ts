@@ -366,7 +366,7 @@ function killByCmdline(needle: string): void {
 }
 
 function unmountUnder(prefix: string): void {
-  let mounts: string[] = [];
+  let mounts: string[];
   try {
     mounts = fs
       .readFileSync('/proc/self/mountinfo', 'utf8')
