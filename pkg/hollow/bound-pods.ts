@@ -22,11 +22,14 @@ export interface BoundPodHandler {
   remove(pod: Pod): void;
 }
 
-const pageSize = 500;
+// Small pages: the apiserver reads a page from etcd in one gRPC message (4 MiB at most), and a
+// pod with managed fields and a status is several KiB.
+const pageSize = 250;
 const minBackoffMs = 500;
 const maxBackoffMs = 30_000;
 /** The server ends a watch after this; the next one continues from the last resourceVersion. */
 const watchTimeoutSeconds = 300;
+const tooLargeRetryMs = 1000;
 
 class GoneError extends Error {}
 
@@ -64,6 +67,14 @@ export class BoundPodWatch {
         if (e instanceof GoneError || isGone(e)) {
           this.logger.info({ resourceVersion: this.resourceVersion }, 'pod watch expired; relisting');
           needList = true;
+          continue;
+        }
+        if ((e as { statusCode?: number }).statusCode === 504) {
+          // "Too large resource version": the apiserver's watch cache has not yet seen the
+          // revision the list was read at. Retry at the pace the server asks (1 s), without
+          // growing the backoff, so the first pods are not seen late.
+          this.logger.debug({ resourceVersion: this.resourceVersion }, 'pod watch: resource version not yet in the watch cache; retrying');
+          await this.clock.sleep(tooLargeRetryMs, signal);
           continue;
         }
         this.logger.warn({ err: e instanceof Error ? e.message : String(e), retryInMs: backoff }, 'pod list/watch failed');

@@ -202,7 +202,7 @@ export class HollowNodes implements BoundPodHandler {
       );
     }
     node.uid = obj.metadata?.uid;
-    await this.createOrRenewLease(node, signal);
+    await this.createOrRenewLease(node, signal, true);
     if (!node.registered) {
       node.registered = true;
       this.registeredCount++;
@@ -210,15 +210,26 @@ export class HollowNodes implements BoundPodHandler {
     }
   }
 
-  private async createOrRenewLease(node: HollowNode, signal: AbortSignal): Promise<void> {
+  /** Renews the node's Lease, creating it when missing; `createFirst` on registration, when it most likely is. */
+  private async createOrRenewLease(node: HollowNode, signal: AbortSignal, createFirst = false): Promise<void> {
     const { client, clock, metrics } = this.deps;
     const { leaseDurationSeconds: d } = this.config;
+    const create = () => metrics.track('POST', 'leases', () => client.create(resources.leases, nodeLeaseNamespace, leaseObject(node.name, node.uid, d, clock.now()), signal));
+    const renew = () => withRetries(() => metrics.track('PATCH', 'leases', () => client.patch(resources.leases, nodeLeaseNamespace, node.name, 'merge', leaseRenewPatch(node.name, d, clock.now()), undefined, signal)), clock, signal);
+    if (createFirst) {
+      try {
+        await withRetries(create, clock, signal);
+        return;
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+    }
     try {
-      await withRetries(() => metrics.track('PATCH', 'leases', () => client.patch(resources.leases, nodeLeaseNamespace, node.name, 'merge', leaseRenewPatch(node.name, d, clock.now()), undefined, signal)), clock, signal);
+      await renew();
     } catch (e) {
       if (!isNotFound(e)) throw e;
       try {
-        await metrics.track('POST', 'leases', () => client.create(resources.leases, nodeLeaseNamespace, leaseObject(node.name, node.uid, d, clock.now()), signal));
+        await create();
       } catch (e2) {
         // Created by someone else meanwhile: the next renewal patches it.
         if (!isAlreadyExists(e2)) throw e2;
