@@ -177,4 +177,17 @@ test('apply over HTTP: fieldManager is required (422), the body may be YAML, a m
   );
   const wrongVersion = await patch('?fieldManager=tool', yaml.replace('apiVersion: v1', 'apiVersion: v2'));
   assert.equal(wrongVersion.status, 400);
+
+  // Through /status, the applier is recorded with the subresource; status does not exist on create.
+  const depURL = `${api.url}/apis/apps/v1/namespaces/default/deployments/st`;
+  const dep = JSON.parse(JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'st' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }));
+  const noStatusYet = await fetch(`${depURL}/status?fieldManager=ctl`, { method: 'PATCH', headers: { 'Content-Type': 'application/apply-patch+yaml' }, body: JSON.stringify(dep) });
+  assert.equal(noStatusYet.status, 404);
+  assert.equal((await fetch(`${depURL}?fieldManager=tool`, { method: 'PATCH', headers: { 'Content-Type': 'application/apply-patch+yaml' }, body: JSON.stringify(dep) })).status, 201);
+  const st = await fetch(`${depURL}/status?fieldManager=ctl`, { method: 'PATCH', headers: { 'Content-Type': 'application/apply-patch+yaml' }, body: JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'st' }, status: { observedGeneration: 1 } }) });
+  assert.equal(st.status, 200);
+  const stBody = (await st.json()) as { status: { observedGeneration: number }; metadata: { managedFields: Entry[] } };
+  assert.equal(stBody.status.observedGeneration, 1);
+  const stEntry = stBody.metadata.managedFields.find((e) => e.manager === 'ctl')!;
+  assert.deepEqual([stEntry.operation, stEntry.subresource, stEntry.fieldsV1], ['Apply', 'status', { 'f:status': { 'f:observedGeneration': {} } }]);
 });

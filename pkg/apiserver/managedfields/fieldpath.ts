@@ -224,7 +224,7 @@ export class FieldSet {
   }
 
   union(o: FieldSet): FieldSet {
-    const members = mergeSorted(this.members, o.members, self, (a) => a);
+    const members = mergeSorted(this.members, o.members);
     const children: SetNode[] = [];
     let i = 0;
     let j = 0;
@@ -363,56 +363,50 @@ export class FieldSet {
   static fromFieldsV1(v: unknown): FieldSet {
     const obj = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
     if (!isMap(obj)) throw new Error('FieldsV1 must be a JSON object');
-    return readNode(obj).children ?? FieldSet.empty();
+    return FieldSet.readNode(obj).set;
+  }
+
+  /** One FieldsV1 node: the subset below it, and whether the node is itself a member. */
+  private static readNode(obj: JSONMap): { set: FieldSet; isMember: boolean } {
+    const set = FieldSet.empty();
+    let isMember = false;
+    let sawElement = false;
+    for (const [key, val] of Object.entries(obj)) {
+      if (key === '.') {
+        isMember = true;
+        continue;
+      }
+      const pe = deserializePathElement(key);
+      if (!pe) continue;
+      if (!isMap(val)) throw new Error(`FieldsV1 entry ${key} is not an object`);
+      sawElement = true;
+      const sub = FieldSet.readNode(val);
+      if (sub.isMember && search(set.members, pe, self) < 0) set.members.splice(-search(set.members, pe, self) - 1, 0, pe);
+      if (!sub.set.empty()) {
+        const at = search(set.children, pe, nodePE);
+        if (at >= 0) set.children[at]!.set = set.children[at]!.set.union(sub.set);
+        else set.children.splice(-at - 1, 0, { pe, set: sub.set });
+      }
+    }
+    // A node without elements below it (`{}`) is a member.
+    return { set, isMember: isMember || !sawElement };
   }
 
   /** The FieldsV1 JSON text, as upstream serializes it. */
-  toJSON(): string {
+  serialize(): string {
     return JSON.stringify(this.toFieldsV1());
   }
 }
 
-function mergeSorted(a: PathElement[], b: PathElement[], get: (x: PathElement) => PathElement, pick: (x: PathElement) => PathElement): PathElement[] {
+function mergeSorted(a: PathElement[], b: PathElement[]): PathElement[] {
   const out: PathElement[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    const c = i >= a.length ? 1 : j >= b.length ? -1 : comparePathElements(get(a[i]!), get(b[j]!));
-    if (c < 0) out.push(pick(a[i++]!));
-    else if (c > 0) out.push(pick(b[j++]!));
-    else {
-      out.push(pick(a[i++]!));
-      j++;
-    }
+    const c = i >= a.length ? 1 : j >= b.length ? -1 : comparePathElements(a[i]!, b[j]!);
+    if (c <= 0) out.push(a[i++]!);
+    else out.push(b[j++]!);
+    if (c === 0) j++;
   }
-  return out;
-}
-
-/** One FieldsV1 node: the subset below it, and whether the node is itself a member. */
-function readNode(obj: JSONMap): { children: FieldSet | undefined; isMember: boolean } {
-  let isMember = false;
-  let children: FieldSet | undefined;
-  for (const [key, val] of Object.entries(obj)) {
-    if (key === '.') {
-      isMember = true;
-      continue;
-    }
-    const pe = deserializePathElement(key);
-    if (!pe) continue;
-    if (!isMap(val)) throw new Error(`FieldsV1 entry ${key} is not an object`);
-    const sub = readNode(val);
-    children ??= FieldSet.empty();
-    if (sub.isMember) children.insert([pe]);
-    if (sub.children && !sub.children.empty()) {
-      children = children.union(prefixed(pe, sub.children));
-    }
-  }
-  if (!children) isMember = true;
-  return { children, isMember };
-}
-
-function prefixed(pe: PathElement, s: FieldSet): FieldSet {
-  const out = FieldSet.empty();
-  for (const p of s.paths()) out.insert([pe, ...p]);
   return out;
 }

@@ -16,8 +16,10 @@ export const fieldManagerMaxLength = 128;
 
 /** Write options as the managed-fields bookkeeping reads them. */
 export interface ManagedWriteOptions extends WriteOptions {
-  /** Set by server-side apply, whose object already carries its managed fields. */
+  /** Set by server-side apply, which computed the managed fields itself (`appliedManagedFields`). */
   managedFieldsComputed?: boolean;
+  /** The managed fields the apply computed; they survive the /status path resetting metadata. */
+  appliedManagedFields?: unknown;
   /** Records the write under this subresource (the scale subresource writes the parent). */
   managedFieldsSubresource?: string;
 }
@@ -90,7 +92,13 @@ export function requestContext(def: ResourceDef, subresource: string | undefined
  * writes and are not recorded, as upstream's binding storage does not record them.
  */
 export function recordManagedFields(def: ResourceDef, current: StoredObject | undefined, next: KubeObject, subresource: string | undefined, opts: ManagedWriteOptions = {}): void {
-  if (opts.managedFieldsComputed || subresource === 'binding') return;
+  if (opts.managedFieldsComputed) {
+    next.metadata ??= {};
+    if (opts.appliedManagedFields === undefined) delete next.metadata.managedFields;
+    else next.metadata.managedFields = JSON.parse(JSON.stringify(opts.appliedManagedFields));
+    return;
+  }
+  if (subresource === 'binding') return;
   const sub = opts.managedFieldsSubresource ?? subresource;
   updateManagedFields(requestContext(def, sub, opts.fieldManager), current, next);
 }
@@ -120,13 +128,25 @@ export async function serverSideApply(
   const ctx = () => ({ ...requestContext(def, subresource, opts.manager), force: opts.force });
   for (let attempt = 0; ; attempt++) {
     try {
-      const r = await store.guaranteedUpdate(def, namespace, name, subresource, (cur) => applyManagedFields(ctx(), cur, config), writeOpts);
+      const r = await store.guaranteedUpdate(
+        def,
+        namespace,
+        name,
+        subresource,
+        (cur) => {
+          const obj = applyManagedFields(ctx(), cur, config);
+          writeOpts.appliedManagedFields = obj.metadata?.managedFields;
+          return obj;
+        },
+        writeOpts,
+      );
       return { object: r.object, created: false };
     } catch (e) {
       if (!(errors.isStatusError(e) && e.code === 404 && e.reason === 'NotFound') || subresource || attempt > 0) throw e;
     }
     // The object does not exist: the apply creates it.
     const obj = applyManagedFields(ctx(), undefined, config);
+    writeOpts.appliedManagedFields = obj.metadata?.managedFields;
     if (obj.metadata?.name && obj.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }

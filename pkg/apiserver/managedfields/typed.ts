@@ -7,8 +7,8 @@
  * and atomic lists; a map or list that is empty (or null) on both sides is also treated as a leaf,
  * which keeps the difference between empty and absent.
  */
-import { type Atom, type ListAtom, type MapAtom, type Resolved, type TypeRef, resolveFor, isAtomic, fieldType } from './schema.js';
-import { FieldSet, type Path, type PathElement, fieldPE, keyPE, valuePE, indexPE, pathString, pathElementsEqual, comparePathElements } from './fieldpath.js';
+import { type Atom, type ListAtom, type MapAtom, type Resolved, resolveFor, isAtomic, fieldType } from './schema.js';
+import { FieldSet, type Path, type PathElement, fieldPE, keyPE, valuePE, indexPE, pathString, pathElementsEqual } from './fieldpath.js';
 import { type JSONValue, type JSONMap, isMap, hasKey, valuesEqual } from './value.js';
 
 /** A value that does not fit its type (for example a list item without its key). */
@@ -310,6 +310,3 @@ export function typeAtPath(type: Atom, path: Path): Atom | undefined {
   }
   return t;
 }
-
-export type { TypeRef };
-export { comparePathElements };
