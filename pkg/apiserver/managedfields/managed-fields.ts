@@ -312,7 +312,7 @@ function capUpdateManagers(m: Managed): Managed {
 
 function setManagedFields(obj: KubeObject, m: Managed): KubeObject {
   const entries = encodeManagedFields(m);
-  obj.metadata ??= {};
+  if (!isMap(obj.metadata)) obj.metadata = {};
   if (entries) obj.metadata.managedFields = entries as never;
   else delete obj.metadata.managedFields;
   return obj;
@@ -412,6 +412,7 @@ export function applyManagedFields(ctx: ApplyContext, live: KubeObject | undefin
   if (config.apiVersion !== ctx.apiVersion) {
     throw errors.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${config.apiVersion ?? ''}, expected: ${ctx.apiVersion}`);
   }
+  if (config.metadata !== undefined && !isMap(config.metadata)) throw errors.badRequest('error decoding YAML: metadata must be an object');
   if (config.metadata?.managedFields !== undefined) throw errors.badRequest('metadata.managedFields must be nil');
   let managed: Managed;
   try {
