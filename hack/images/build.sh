@@ -77,7 +77,7 @@ CGI
   umoci repack --image "$OCI/echo-server:busybox-$BB_VERSION" "$WORK/echo-server"
   umoci config --image "$OCI/echo-server:busybox-$BB_VERSION" --config.env "$PATH_ENV" \
     --config.exposedports 8080/tcp \
-    --config.cmd /bin/httpd --config.cmd -f --config.cmd -p --config.cmd 8080 --config.cmd -h --config.cmd /www \
+    --config.cmd /usr/sbin/httpd --config.cmd -f --config.cmd -p --config.cmd 8080 --config.cmd -h --config.cmd /www \
     --config.label "org.opencontainers.image.description=keelson echo server: busybox $BB_VERSION httpd answering with its hostname"
   # Drop blobs the config edits left behind.
   for img in busybox pause echo-server; do umoci gc --layout "$OCI/$img"; done

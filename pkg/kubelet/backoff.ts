@@ -40,6 +40,22 @@ export class Backoff {
     return this.clock.now() - eventTime < e.delayMs;
   }
 
+  /** True while the key's delay has not passed since its last update (image pulls use this). */
+  isInBackOffSinceUpdate(key: string): boolean {
+    const e = this.entries.get(key);
+    if (!e) return false;
+    const now = this.clock.now();
+    if (this.expired(now, e)) return false;
+    return now - e.lastUpdate < e.delayMs;
+  }
+
+  /** How long until the key's delay since its last update has passed (0 when it has). */
+  remainingMs(key: string): number {
+    const e = this.entries.get(key);
+    if (!e) return 0;
+    return Math.max(0, e.lastUpdate + e.delayMs - this.clock.now());
+  }
+
   /** The current delay for a key (0 when it has none). */
   get(key: string): number {
     return this.entries.get(key)?.delayMs ?? 0;

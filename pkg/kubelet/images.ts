@@ -80,6 +80,11 @@ export class ImageManager {
     private readonly now: () => number,
   ) {}
 
+  /** How long the pod's pull of this container's image still backs off. */
+  backoffRemainingMs(pod: Pod, c: Container): number {
+    return this.backoff.remainingMs(`${pod.metadata!.uid}_${c.image ?? ''}`);
+  }
+
   /** Answers the image reference to create the container from, pulling it when the policy says so. */
   async ensureImage(pod: Pod, c: Container, fieldPath: string, sandboxConfig: Req<PodSandboxConfig>): Promise<string> {
     const image = c.image ?? '';
@@ -96,7 +101,7 @@ export class ImageManager {
       throw new ImagePullError('ErrImageNeverPull', msg);
     }
     const key = `${pod.metadata!.uid}_${image}`;
-    if (this.backoff.isInBackOffSince(key, this.now())) {
+    if (this.backoff.isInBackOffSinceUpdate(key)) {
       const msg = `Back-off pulling image "${image}"`;
       this.events.pod(pod, 'Normal', 'BackOff', msg, fieldPath);
       throw new ImagePullError('ImagePullBackOff', msg);

@@ -307,14 +307,16 @@ export class PodSync {
   private async startContainer(pod: Pod, c: Container, type: 'init' | 'regular', attempt: number, sandbox: SandboxInfo, sandboxConfig: Req<PodSandboxConfig>, volumes: Map<string, MountedVolume>, hostsFile: string, podIPs: string[], res: SyncResult, log: Logger): Promise<boolean> {
     const fieldPath = fieldPathOf(type, c.name);
     const node = this.d.node();
-    const key = `${pod.metadata!.uid}/${c.name}`;
     let imageRef: string;
     try {
       imageRef = await this.d.images.ensureImage(pod, c, fieldPath, sandboxConfig);
     } catch (e) {
       if (e instanceof ImagePullError) {
         res.waiting.set(c.name, { reason: e.reason, message: e.message });
-        minRequeue(res, e.reason === 'ErrImageNeverPull' ? 10_000 : 2_000);
+        // After a failed pull the status shows ErrImagePull until the next sync, which shows
+        // ImagePullBackOff until the backoff lets the next pull happen.
+        const retryIn = e.reason === 'ImagePullBackOff' ? this.d.images.backoffRemainingMs(pod, c) + 50 : e.reason === 'ErrImageNeverPull' ? 10_000 : 2_000;
+        minRequeue(res, retryIn);
         return false;
       }
       res.waiting.set(c.name, { reason: 'ErrImagePull', message: criErrorMessage(e) });
@@ -371,8 +373,9 @@ export class PodSync {
       const msg = criErrorMessage(e);
       res.waiting.set(c.name, { reason: 'RunContainerError', message: msg });
       this.d.events.pod(pod, 'Warning', 'Failed', `Error: ${msg}`, fieldPath);
-      this.d.crashBackoff.next(key, this.d.clock.now());
-      minRequeue(res, this.d.crashBackoff.get(key));
+      // The runtime records the container as exited (StartError); the next sync restarts it
+      // under the crash-loop backoff like any other exit.
+      minRequeue(res, 1_000);
       return false;
     }
     this.d.events.pod(pod, 'Normal', 'Started', `Started container ${c.name}`, fieldPath);
