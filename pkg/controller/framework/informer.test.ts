@@ -65,7 +65,7 @@ async function until(what: string, f: () => boolean): Promise<void> {
   }
 }
 
-test('an informer delivers the list, then updates with the old object; a 410 in the watch relists', async () => {
+test('an informer delivers the list, then updates with the old object; a 410 in the watch relists', async (t) => {
   const srv = await fakeServer(
     [
       { rv: '10', items: [pod('a', '5'), pod('b', '6')] },
@@ -75,6 +75,11 @@ test('an informer delivers the list, then updates with the old object; a 410 in 
   );
   const client = new RestClient(srv.kc);
   const factory = new SharedInformerFactory(srv.kc, client, pino({ level: 'silent' }));
+  t.after(async () => {
+    await factory.stop();
+    await client.close();
+    await srv.close();
+  });
   const inf = factory.informerFor(informerResources.pods);
   const log: string[] = [];
   inf.addEventHandler({
@@ -85,7 +90,7 @@ test('an informer delivers the list, then updates with the old object; a 410 in 
   assert.equal(inf.hasSynced(), false);
   factory.start();
   await until('synced', () => inf.hasSynced());
-  await until('the relist', () => log.length >= 6);
+  await until('the relist and the watch after it', () => log.length >= 6 && srv.seen.length >= 4);
   assert.deepEqual(log, ['add a@5', 'add b@6', 'update a 5->11', 'delete a', 'update b 6->15', 'add c@16']);
   assert.deepEqual(srv.seen.slice(0, 4), ['list ', 'watch 10', 'list ', 'watch 20']);
   assert.deepEqual(inf.list('ns').map((p) => p.metadata!.name).sort(), ['b', 'c']);
@@ -94,16 +99,18 @@ test('an informer delivers the list, then updates with the old object; a 410 in 
   const late: string[] = [];
   inf.addEventHandler({ add: (o) => late.push(o.metadata!.name!) });
   assert.deepEqual(late.sort(), ['b', 'c']);
-  await factory.stop();
-  await client.close();
-  await srv.close();
 });
 
-test('a failed list is retried after a backoff on the injected clock', async () => {
+test('a failed list is retried after a backoff on the injected clock', async (t) => {
   const srv = await fakeServer([{ status: 500 }, { rv: '3', items: [pod('a', '2')] }], [undefined]);
   const client = new RestClient(srv.kc);
   const clock = new FakeClock();
   const factory = new SharedInformerFactory(srv.kc, client, pino({ level: 'silent' }), clock);
+  t.after(async () => {
+    await factory.stop();
+    await client.close();
+    await srv.close();
+  });
   const inf = factory.informerFor(informerResources.pods);
   factory.start();
   await until('the first list failed', () => srv.seen.length === 1 && clock.waiters() === 1);
@@ -112,7 +119,4 @@ test('a failed list is retried after a backoff on the injected clock', async () 
   clock.step(800);
   await until('synced after the retry', () => inf.hasSynced());
   assert.deepEqual(inf.list().map((p) => p.metadata!.name), ['a']);
-  await factory.stop();
-  await client.close();
-  await srv.close();
 });
