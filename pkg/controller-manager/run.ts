@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { newLogger } from '../log/logger.js';
-import { newMetricsRegistry } from '../metrics/registry.js';
+import { newMetricsRegistry, prom } from '../metrics/registry.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
 import { RestClient, resources } from '../client/rest.js';
 import type { Lease } from '../api/types.js';
@@ -51,7 +51,17 @@ export async function run(config: ControllerManagerConfig, signal: AbortSignal):
   logger.info({ address: `${listenHost}:${addr.port}` }, 'serving health and metrics (http)');
   config.onListening?.({ host: addr.address, port: addr.port, url: `http://${listenHost}:${addr.port}` });
 
-  const lead = (leading: AbortSignal) => runControllers(config, { kubeConfig, client, clock, metrics, logger }, identity, leading);
+  // client-go's leader election metric: 1 while this instance leads.
+  const leaderStatus = new prom.Gauge({ name: 'leader_election_master_status', help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.', labelNames: ['name'], registers: [metrics] });
+  leaderStatus.set({ name: config.leaderElectResourceName }, 0);
+  const lead = async (leading: AbortSignal) => {
+    leaderStatus.set({ name: config.leaderElectResourceName }, 1);
+    try {
+      await runControllers(config, { kubeConfig, client, clock, metrics, logger }, identity, leading);
+    } finally {
+      leaderStatus.set({ name: config.leaderElectResourceName }, 0);
+    }
+  };
   let lost = false;
   try {
     if (!config.leaderElect) {

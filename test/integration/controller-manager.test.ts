@@ -66,6 +66,8 @@ test('two copies: one holds the Lease and acts; the other takes over when it sto
   assert.match(metricsA, /workqueue_depth\{name="replicaset"\}/);
   assert.match(metricsA, /workqueue_work_duration_seconds_bucket\{le="[^"]+",name="replicaset"\}/);
   assert.doesNotMatch(metricsB, /workqueue_adds_total\{name="deployment"\}/, 'the standby runs no controllers');
+  assert.match(metricsA, /leader_election_master_status\{name="kube-controller-manager"\} 1/);
+  assert.match(metricsB, /leader_election_master_status\{name="kube-controller-manager"\} 0/);
   assert.equal((await lease()).spec?.holderIdentity, 'host_a');
   const became = await waitFor('the LeaderElection event', async () =>
     (await client.list<CoreEvent>(resources.events, 'kube-system')).items.find((e) => e.reason === 'LeaderElection' && e.message === 'host_a became leader'),
