@@ -279,7 +279,7 @@ export class ReplicaSetController implements Controller {
         manageErr = e;
       }
     }
-    const newStatus = this.calculateStatus(rs, filteredPods, manageErr);
+    const newStatus = calculateStatus(rs, filteredPods, manageErr, this.clock.now());
     const updated = await this.updateStatus(rs, newStatus);
     const replicas = rs.spec?.replicas ?? 1;
     const minReady = rs.spec?.minReadySeconds ?? 0;
@@ -354,44 +354,6 @@ export class ReplicaSetController implements Controller {
     });
   }
 
-  calculateStatus(rs: ReplicaSetLike, filteredPods: Pod[], manageErr: unknown): ReplicaSetStatus {
-    const status: ReplicaSetStatus = { ...(rs.status ?? {}), conditions: rs.status?.conditions ? [...rs.status.conditions] : undefined };
-    const templateLabels = selectorFromSet(rs.spec?.template?.metadata?.labels);
-    const minReady = rs.spec?.minReadySeconds ?? 0;
-    const now = this.clock.now();
-    let fullyLabeled = 0;
-    let ready = 0;
-    let available = 0;
-    for (const pod of filteredPods) {
-      if (templateLabels.matches(pod.metadata?.labels)) fullyLabeled++;
-      if (isPodReady(pod)) {
-        ready++;
-        if (isPodAvailable(pod, minReady, now)) available++;
-      }
-    }
-    const failure = status.conditions?.find((c) => c.type === 'ReplicaFailure');
-    if (manageErr !== undefined && !failure) {
-      const diff = filteredPods.length - (rs.spec?.replicas ?? 1);
-      const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
-      const cond: ReplicaSetCondition = {
-        type: 'ReplicaFailure',
-        status: 'True',
-        lastTransitionTime: nowRFC3339(new Date(now)),
-        reason,
-        message: manageErr instanceof Error ? manageErr.message : String(manageErr),
-      };
-      status.conditions = [...(status.conditions ?? []), cond];
-    } else if (manageErr === undefined && failure) {
-      status.conditions = status.conditions!.filter((c) => c.type !== 'ReplicaFailure');
-    }
-    if (status.conditions && status.conditions.length === 0) delete status.conditions;
-    status.replicas = filteredPods.length;
-    setOrOmit(status, 'fullyLabeledReplicas', fullyLabeled);
-    setOrOmit(status, 'readyReplicas', ready);
-    setOrOmit(status, 'availableReplicas', available);
-    return status;
-  }
-
   /** Writes status when it changed; on a conflict re-reads once and retries (statusUpdateRetries). */
   private async updateStatus(rs: ReplicaSetLike, status: ReplicaSetStatus): Promise<ReplicaSetLike> {
     const cur = rs.status ?? {};
@@ -417,6 +379,47 @@ export class ReplicaSetController implements Controller {
       }
     }
   }
+}
+
+/**
+ * The status a ReplicaSet should have (calculateStatus): counts of its active pods, and the
+ * ReplicaFailure condition while creating or deleting pods fails.
+ */
+export function calculateStatus(rs: ReplicaSetLike, filteredPods: Pod[], manageErr: unknown, now: number): ReplicaSetStatus {
+  const status: ReplicaSetStatus = { ...(rs.status ?? {}), conditions: rs.status?.conditions ? [...rs.status.conditions] : undefined };
+  const templateLabels = selectorFromSet(rs.spec?.template?.metadata?.labels);
+  const minReady = rs.spec?.minReadySeconds ?? 0;
+  let fullyLabeled = 0;
+  let ready = 0;
+  let available = 0;
+  for (const pod of filteredPods) {
+    if (templateLabels.matches(pod.metadata?.labels)) fullyLabeled++;
+    if (isPodReady(pod)) {
+      ready++;
+      if (isPodAvailable(pod, minReady, now)) available++;
+    }
+  }
+  const failure = status.conditions?.find((c) => c.type === 'ReplicaFailure');
+  if (manageErr !== undefined && !failure) {
+    const diff = filteredPods.length - (rs.spec?.replicas ?? 1);
+    const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
+    const cond: ReplicaSetCondition = {
+      type: 'ReplicaFailure',
+      status: 'True',
+      lastTransitionTime: nowRFC3339(new Date(now)),
+      reason,
+      message: manageErr instanceof Error ? manageErr.message : String(manageErr),
+    };
+    status.conditions = [...(status.conditions ?? []), cond];
+  } else if (manageErr === undefined && failure) {
+    status.conditions = status.conditions!.filter((c) => c.type !== 'ReplicaFailure');
+  }
+  if (status.conditions && status.conditions.length === 0) delete status.conditions;
+  status.replicas = filteredPods.length;
+  setOrOmit(status, 'fullyLabeledReplicas', fullyLabeled);
+  setOrOmit(status, 'readyReplicas', ready);
+  setOrOmit(status, 'availableReplicas', available);
+  return status;
 }
 
 function setOrOmit(status: ReplicaSetStatus, field: 'fullyLabeledReplicas' | 'readyReplicas' | 'availableReplicas', n: number): void {
