@@ -111,7 +111,7 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
     }
   });
 
-  test('failures: CrashLoopBackOff, liveness restarts, readiness holds Ready False, bad images', async () => {
+  test('failures: CrashLoopBackOff, liveness restarts, readiness holds Ready False, bad images, config errors, OOMKilled', async () => {
     const bb = node.images.busybox;
     const pods = [
       { name: 'crash', spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: bb, command: ['sh', '-c', 'echo attempt; exit 1'] }] } },
@@ -130,6 +130,8 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
         },
       },
       { name: 'badimage', spec: { containers: [{ name: 'c', image: `busybox:0.0.0-does-not-exist` }] } },
+      { name: 'badconfig', spec: { containers: [{ name: 'c', image: bb, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'no-such-cm', key: 'k' } } }] }] } },
+      { name: 'oom', spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: bb, command: ['sh', '-c', 'tail /dev/zero'], resources: { limits: { memory: '16Mi' } } }] } },
     ];
     for (const p of pods) await createBoundPod(api.url, { apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: NS }, spec: p.spec }, nodeName);
     await Promise.all([
@@ -179,10 +181,21 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
         const p = (await getPod(api.url, NS, 'badimage'))!;
         assert.equal(p.status.phase, 'Pending');
       })(),
+      (async () => {
+        const p = await waitForPod(api.url, NS, 'badconfig', (x) => containerStatus(x, 'c')?.state?.waiting?.reason === 'CreateContainerConfigError', 60_000, 'CreateContainerConfigError');
+        assert.equal(containerStatus(p, 'c').state.waiting.message, 'configmap "no-such-cm" not found');
+      })(),
+      (async () => {
+        const p = await waitForPod(api.url, NS, 'oom', (x) => x.status?.phase === 'Failed', 60_000, 'Failed');
+        const t = containerStatus(p, 'c').state.terminated;
+        assert.equal(t.reason, 'OOMKilled');
+        assert.equal(t.exitCode, 137);
+        assert.equal(p.status.conditions.find((c: any) => c.type === 'Ready').reason, 'PodCompleted');
+      })(),
     ]);
   });
 
-  test('configMap, secret, emptyDir, downwardAPI, projected volumes, env and init containers are visible inside', async () => {
+  test('volumes (configMap, secret, emptyDir, downwardAPI, projected, subPath), env, init containers, resources and securityContext are visible inside', async () => {
     await req(api.url, 'POST', `/api/v1/namespaces/${NS}/configmaps`, { metadata: { name: 'cfg' }, data: { 'greeting.txt': 'hello from a configmap', color: 'blue' } });
     await req(api.url, 'POST', `/api/v1/namespaces/${NS}/secrets`, { metadata: { name: 'sec' }, data: { password: Buffer.from('s3cret').toString('base64') } });
     const script = [
@@ -195,6 +208,8 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
       'echo "emptydir-writable=$(touch /work/x && echo yes)"',
       'echo "hosts=$(grep -c vol /etc/hosts)"',
       'echo "ro=$(touch /etc/cfg/new 2>/dev/null && echo no || echo yes)"',
+      'echo "memlimit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"',
+      'echo "cpuquota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)"',
       'exec sleep 3600',
     ].join('; ');
     await createBoundPod(
@@ -232,6 +247,13 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
                 { name: 'work', mountPath: '/work' },
               ],
             },
+            {
+              name: 'secure',
+              image: node.images.busybox,
+              command: ['sh', '-c', 'echo "id=$(id -u):$(id -g)"; echo "rootfs-ro=$(touch /x 2>/dev/null && echo no || echo yes)"; echo "chown=$(chown 0 /tmp 2>/dev/null && echo allowed || echo denied)"; echo "tmp=$(ls -d /work-sub)"; exec sleep 3600'],
+              securityContext: { runAsUser: 1000, runAsGroup: 3000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [{ name: 'work', mountPath: '/work-sub', subPath: 'sub' }],
+            },
           ],
           volumes: [
             { name: 'cfg', configMap: { name: 'cfg' } },
@@ -253,7 +275,7 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
     ]);
     let logs = '';
     const deadline = Date.now() + 15_000;
-    while (!logs.includes('ro=')) {
+    while (!logs.includes('cpuquota=')) {
       logs = await (await fetch(`${kubelet.url}/containerLogs/${NS}/vol/main`)).text();
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
@@ -267,9 +289,21 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
     assert.match(logs, /emptydir-writable=yes/);
     assert.match(logs, /hosts=1/);
     assert.match(logs, /ro=yes/);
+    assert.match(logs, /memlimit=67108864/);
+    assert.match(logs, /cpuquota=25000/);
+    let secure = '';
+    while (!secure.includes('tmp=')) {
+      secure = await (await fetch(`${kubelet.url}/containerLogs/${NS}/vol/secure`)).text();
+      if (Date.now() > deadline + 5_000) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(secure, /id=1000:3000/);
+    assert.match(secure, /rootfs-ro=yes/);
+    assert.match(secure, /chown=denied/);
+    assert.match(secure, /tmp=\/work-sub/);
     // containerLogs options: tailLines, timestamps, limitBytes.
     const tail = await (await fetch(`${kubelet.url}/containerLogs/${NS}/vol/main?tailLines=1&timestamps=true`)).text();
-    assert.match(tail, /^\d{4}-\d\d-\d\dT[\d:.]+Z ro=yes\n$/);
+    assert.match(tail, /^\d{4}-\d\d-\d\dT[\d:.]+Z cpuquota=25000\n$/);
     const limited = await (await fetch(`${kubelet.url}/containerLogs/${NS}/vol/main?limitBytes=4`)).text();
     assert.equal(limited, 'env ');
   });
