@@ -14,7 +14,7 @@ export async function ensureSystemNamespaces(store: RegistryStore, registry: Reg
   const def = registry.lookup('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     try {
-      await store.create(def, undefined, { metadata: { name } });
+      await store.create(def, undefined, { metadata: { name } }, apiserverWrite);
       logger.info({ namespace: name }, 'created system namespace');
     } catch (e) {
       if (!(e instanceof errors.StatusError && e.code === 409)) throw e;
@@ -49,6 +49,9 @@ export interface KubernetesServiceConfig {
 
 const leasePrefix = '/registry/masterleases/';
 
+/** The apiserver's own writes are recorded under its name in managedFields. */
+const apiserverWrite = { fieldManager: 'kube-apiserver' };
+
 /**
  * Keeps the `kubernetes` Service and its endpoints. Returns a stop function that removes this
  * apiserver's lease so its endpoint goes at once on a clean shutdown.
@@ -67,7 +70,7 @@ export async function startKubernetesServiceReconciler(
     await store.create(svcDef, 'default', {
       metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { type: 'ClusterIP', clusterIP: cfg.clusterIP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: cfg.port }] },
-    });
+    }, apiserverWrite);
     logger.info({ clusterIP: cfg.clusterIP }, 'created the kubernetes Service');
   } catch (e) {
     if (!(e instanceof errors.StatusError && e.code === 409)) logger.warn({ err: String(e) }, 'could not create the kubernetes Service');
@@ -138,11 +141,11 @@ async function upsert(
   change: (cur: any) => any,
 ): Promise<void> {
   try {
-    await store.guaranteedUpdate(def, 'default', name, undefined, (cur) => change(cur));
+    await store.guaranteedUpdate(def, 'default', name, undefined, (cur) => change(cur), apiserverWrite);
   } catch (e) {
     if (!(e instanceof errors.StatusError && e.code === 404)) throw e;
     try {
-      await store.create(def, 'default', fresh);
+      await store.create(def, 'default', fresh, apiserverWrite);
     } catch (e2) {
       if (!(e2 instanceof errors.StatusError && e2.code === 409)) throw e2;
     }

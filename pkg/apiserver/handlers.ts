@@ -20,6 +20,7 @@ import { decodeProtobuf } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import type { UserInfo } from '../auth/types.js';
 import { parseFieldValidation, validateFields, duplicateFields } from './field-validation.js';
+import { managerFromRequest, validateFieldManager, validatePatchOptions, serverSideApply, storeForScale } from './managedfields/request.js';
 
 export interface HandlerContext {
   registry: Registry;
@@ -81,6 +82,14 @@ async function checkBodyFields(req: Request, res: ServerResponse, def: ResourceD
   const raw = bodyKind(req.headers['content-type']) === 'json' ? req.body.toString('utf8') : undefined;
   const r = await validateFields(def, obj, mode, raw, `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: `);
   addWarnings(res, r.warnings);
+}
+
+/** The field manager of a write: `?fieldManager=`, else the client's User-Agent prefix (422 if malformed). */
+function fieldManagerOf(req: Request): string {
+  const m = managerFromRequest(req.query.get('fieldManager'), req.headers['user-agent']);
+  const errs = validateFieldManager(req.query.get('fieldManager') ?? '');
+  if (errs.length) throw errors.invalid({ group: 'meta.k8s.io', kind: 'CreateOptions' }, '', errs);
+  return m;
 }
 
 function queryBool(q: URLSearchParams, k: string): boolean {
@@ -253,7 +262,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       }
       const obj = decodeBody(req, def);
       await checkBodyFields(req, res, def, obj);
-      const created = await store.create(def, ns, obj, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
+      const created = await store.create(def, ns, obj, { dryRun, fieldManager: fieldManagerOf(req), user: req.user });
       return respondObject(res, 201, def, created, { kind: 'json' }, q);
     }
     case 'update': {
@@ -262,7 +271,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, () => body, dryRun, res);
       if (sub && sub !== 'status' && sub !== 'finalize') throw errors.methodNotSupported(gr, 'update');
       await checkBodyFields(req, res, def, body);
-      const updated = await store.update(def, ns, info.name!, body, sub, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, user: req.user });
+      const updated = await store.update(def, ns, info.name!, body, sub, { dryRun, fieldManager: fieldManagerOf(req), user: req.user });
       return respondObject(res, 200, def, updated, { kind: 'json' }, q);
     }
     case 'patch': {
@@ -271,22 +280,20 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       if (!kind || !['merge-patch', 'json-patch', 'strategic-merge-patch', 'apply-patch'].includes(kind)) {
         throw errors.unsupportedMediaType(req.headers['content-type'] ?? '');
       }
-      // Managed fields and server-side apply (loaded here so that this block stays self-contained).
-      const mf = await import('./managedfields/request.js');
-      const { force } = mf.validatePatchOptions(q, kind === 'apply-patch');
-      const manager = mf.managerFromRequest(q.get('fieldManager'), req.headers['user-agent']);
+      const { force } = validatePatchOptions(q, kind === 'apply-patch');
+      const manager = managerFromRequest(q.get('fieldManager'), req.headers['user-agent']);
       const mode = parseFieldValidation(q);
       if (kind === 'apply-patch') {
         if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
         const config = asObject(parseYAML(req.body));
         const checked = await validateFields(def, config, mode, undefined, '');
-        const r = await mf.serverSideApply(store, def, ns, info.name!, sub, config, { manager, force, dryRun, user: req.user });
+        const r = await serverSideApply(store, def, ns, info.name!, sub, config, { manager, force, dryRun, user: req.user });
         addWarnings(res, checked.warnings);
         return respondObject(res, r.created ? 201 : 200, def, r.object, { kind: 'json' }, q);
       }
       const patchBody = parseJSON(req.body);
       const apply = (cur: KubeObject) => applyPatch(kind, cur, patchBody, def);
-      if (sub === 'scale') return updateScale({ ...ctx, store: mf.storeForScale(store, manager) }, def, ns, info.name!, apply, dryRun, res);
+      if (sub === 'scale') return updateScale({ ...ctx, store: storeForScale(store, manager) }, def, ns, info.name!, apply, dryRun, res);
       if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
       const dups = mode === 'Ignore' ? [] : duplicateFields(req.body.toString('utf8')).map((f) => `duplicate field "${f}"`);
       if (dups.length && mode === 'Strict') throw errors.badRequest(`strict decoding error: ${dups.join(', ')}`);

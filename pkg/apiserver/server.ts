@@ -115,7 +115,8 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const promRegistry = newMetricsRegistry('kube-apiserver');
   const metrics = new ApiserverMetrics(promRegistry);
   const hosts = config.etcdServers.map((s) => s.replace(/^https?:\/\//, ''));
-  const etcdClient = new Etcd3({ hosts, grpcOptions: { 'grpc.keepalive_time_ms': 30_000 } as never });
+  // Lists of many objects exceed gRPC's 4 MiB default; upstream lifts the receive limit too.
+  const etcdClient = new Etcd3({ hosts, grpcOptions: { 'grpc.keepalive_time_ms': 30_000, 'grpc.max_receive_message_length': 2 ** 31 - 1 } as never });
   const etcd = new EtcdStore(etcdClient, (operation, type, seconds) => metrics.etcdRequestDuration.observe({ operation, type }, seconds));
   if (config.storageTransformer) etcd.transformer = config.storageTransformer;
   const registry = new Registry(builtinResources);

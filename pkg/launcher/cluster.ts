@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensurePKI } from '../pki/pki.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
-import { RestClient, isAlreadyExists } from '../client/rest.js';
+import { RestClient, isAlreadyExists, isNotFound } from '../client/rest.js';
 import { CriClient } from '../cri/index.js';
 import { ProcessManager, waitFor, type ProcessSpec } from './process.js';
 import { stateLayout, repoRoot, binary } from './paths.js';
@@ -68,6 +68,18 @@ function renderTemplate(file: string, vars: Record<string, string>): string {
   let text = fs.readFileSync(file, 'utf8');
   for (const [k, v] of Object.entries(vars)) text = text.replaceAll(`{{${k}}}`, v);
   return text;
+}
+
+/** Writes a file by renaming a temporary one next to it, unless it already holds `data`. */
+function writeAtomically(file: string, data: Buffer, mode: number): void {
+  try {
+    if (fs.readFileSync(file).equals(data)) return;
+  } catch {
+    // missing: write it
+  }
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
 }
 
 function readEnvFile(f: string): Record<string, string> {
@@ -176,10 +188,10 @@ export async function up(opts: ClusterOptions): Promise<string> {
     for (const d of [nl.dir, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.kubeletRoot, nl.cniConf, nl.cniHandoffConf, nl.cniCache, nl.ipam, nl.podLogs]) fs.mkdirSync(d, { recursive: true });
     const handoffBin = path.join(nl.dir, 'cni', 'handoff-bin');
     fs.mkdirSync(handoffBin, { recursive: true });
-    fs.copyFileSync(path.join(root, 'deploy/cni/handoff/keelson-handoff'), path.join(handoffBin, 'keelson-handoff'));
-    fs.chmodSync(path.join(handoffBin, 'keelson-handoff'), 0o755);
+    writeAtomically(path.join(handoffBin, 'keelson-handoff'), fs.readFileSync(path.join(root, 'deploy/cni/handoff/keelson-handoff')), 0o755);
     if (!fs.existsSync(path.join(handoffBin, 'loopback'))) fs.symlinkSync('/usr/lib/cni/loopback', path.join(handoffBin, 'loopback'));
-    fs.copyFileSync(path.join(root, 'deploy/cni/handoff/10-keelson-handoff.conflist'), path.join(nl.cniHandoffConf, '10-keelson-handoff.conflist'));
+    // containerd reloads its CNI conf dir on every write: a file written in place can be read half-written.
+    writeAtomically(path.join(nl.cniHandoffConf, '10-keelson-handoff.conflist'), fs.readFileSync(path.join(root, 'deploy/cni/handoff/10-keelson-handoff.conflist')), 0o644);
     fs.writeFileSync(
       nl.config,
       renderTemplate(path.join(root, 'deploy/containerd/config.toml'), {
@@ -275,9 +287,16 @@ async function ensureDNSService(admin: RestClient, dnsIP: string, dnsAddress: st
       ],
     },
   };
-  await admin.request('POST', '/api/v1/namespaces/kube-system/services', { body: svc }).catch((e) => {
-    if (!isAlreadyExists(e)) throw e;
+  // Existing first: a create naming a taken ClusterIP fails on the IP before the name.
+  const existing = await admin.request('GET', '/api/v1/namespaces/kube-system/services/kube-dns').catch((e) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
   });
+  if (!existing) {
+    await admin.request('POST', '/api/v1/namespaces/kube-system/services', { body: svc }).catch((e) => {
+      if (!isAlreadyExists(e)) throw e;
+    });
+  }
   const slice = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',

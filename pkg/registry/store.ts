@@ -215,7 +215,10 @@ export class RegistryStore {
     if (!ns) ns = (await this.etcd.get(this.key(this.namespaceDef, undefined, namespace), 'namespaces')) ?? undefined;
     if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
     if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
-      throw errors.forbidden(this.gr(def), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      const e = errors.forbidden(this.gr(def), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      // Controllers recognise this cause and stay quiet while a namespace goes away.
+      e.status.details = { ...e.status.details, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] };
+      throw e;
     }
   }
 
@@ -517,6 +520,10 @@ export class RegistryStore {
       next = clone(current);
       next.status = proposed.status;
       next.metadata.resourceVersion = proposed.metadata.resourceVersion;
+      if (s.statusKeepsAnnotations) {
+        if (proposed.metadata.annotations === undefined) delete next.metadata.annotations;
+        else next.metadata.annotations = proposed.metadata.annotations;
+      }
       // Upstream defaults every decoded body, status writes included.
       s.defaults?.(next);
       s.prepareForStatusUpdate?.(next, current);

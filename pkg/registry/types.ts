@@ -60,6 +60,11 @@ export interface Strategy {
   hasStatus?: boolean;
   /** Adjusts an object that deletion keeps (finalizers, grace): namespaces turn Terminating. */
   prepareForDelete?(obj: StoredObject): void;
+  /**
+   * What /status may change besides status: upstream resets all metadata for most kinds, but
+   * lets the apps workloads' status writers set annotations (the deployment revision).
+   */
+  statusKeepsAnnotations?: boolean;
   /** Carries over what /status may not change or derives what it implies (qosClass, phase transition times). */
   prepareForStatusUpdate?(obj: StoredObject, old: StoredObject): void;
   /** Extra field errors on the /status endpoint. */

@@ -96,6 +96,7 @@ function validateStatus(obj: StoredObject): FieldError[] {
 export const daemonSetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
+  statusKeepsAnnotations: true,
   defaults(obj) {
     obj.spec ??= {};
     const spec = obj.spec;

@@ -71,6 +71,7 @@ function validateStatus(obj: StoredObject): FieldError[] {
 export const deploymentStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
+  statusKeepsAnnotations: true,
   defaults(obj) {
     obj.spec ??= {};
     const spec = obj.spec;

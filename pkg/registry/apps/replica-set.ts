@@ -84,6 +84,7 @@ function validateStatus(obj: StoredObject): FieldError[] {
 export const replicaSetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
+  statusKeepsAnnotations: true,
   defaults(obj) {
     obj.spec ??= {};
     // The pod template first: it does not depend on the rest, which may be malformed.

@@ -117,6 +117,7 @@ function validateStatus(obj: StoredObject): FieldError[] {
 export const statefulSetStrategy: Strategy = guarded({
   generation: true,
   hasStatus: true,
+  statusKeepsAnnotations: true,
   // Pods are named <statefulset>-<ordinal> and used as hostnames.
   nameValidator: nameIsDNSLabel,
   defaults(obj) {
