@@ -4,7 +4,6 @@
  * and each container's command, environment, mounts, resources and security context.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Container, Pod } from './types.js';
 import type { ContainerConfig, Mount, NamespaceOption, PodSandboxConfig, PortMapping, Req } from '../cri/types.js';
@@ -88,7 +87,8 @@ export function makeSandboxConfig(pod: Pod, attempt: number, s: SandboxSettings)
   if (sc.runAsGroup !== undefined && sc.runAsGroup !== null) security.run_as_group = { value: sc.runAsGroup };
   return {
     metadata: { name: meta.name, uid: meta.uid, namespace: meta.namespace, attempt },
-    hostname: pod.spec?.hostNetwork ? os.hostname() : podHostname(pod),
+    // A pod on the host network shares the node's UTS namespace and keeps the node's hostname.
+    hostname: pod.spec?.hostNetwork ? '' : podHostname(pod),
     log_directory: podLogDirectory(s.podLogsDir, { namespace: meta.namespace!, name: meta.name!, uid: meta.uid! }),
     dns_config: podDNSConfig(pod, s),
     port_mappings: podPortMappings(pod).cri,
