@@ -4,7 +4,7 @@ import { defaultControllerManagerConfig } from '../../pkg/controller-manager/con
 import { parseFlags, intFlag, durationFlag, runUntilSignal } from '../../pkg/util/flags.js';
 
 // Booleans are declared as strings so `--leader-elect=false` parses; a bare flag means true.
-const booleans = ['leader-elect', 'allocate-node-cidrs'];
+const booleans = ['leader-elect', 'allocate-node-cidrs', 'use-service-account-credentials'];
 const argv = process.argv.slice(2).map((a) => (booleans.some((b) => a === `--${b}`) ? `${a}=true` : a));
 
 const { values: f } = parseFlags(argv, {
@@ -28,6 +28,16 @@ const { values: f } = parseFlags(argv, {
   'node-monitor-grace-period': { type: 'string' },
   'allocate-node-cidrs': { type: 'string' },
   'cluster-cidr': { type: 'string' },
+  'node-cidr-mask-size': { type: 'string' },
+  'node-monitor-period': { type: 'string' },
+  'node-startup-grace-period': { type: 'string' },
+  'concurrent-endpoint-syncs': { type: 'string' },
+  'concurrent-service-endpoint-syncs': { type: 'string' },
+  'concurrent-resource-quota-syncs': { type: 'string' },
+  'resource-quota-sync-period': { type: 'string' },
+  'terminated-pod-gc-threshold': { type: 'string' },
+  'root-ca-file': { type: 'string' },
+  'use-service-account-credentials': { type: 'string' },
   v: { type: 'string' },
   'log-level': { type: 'string' },
 });
@@ -61,6 +71,16 @@ config.namespaceSyncPeriodMs = durationFlag(f['namespace-sync-period'], 'namespa
 config.nodeMonitorGracePeriodMs = durationFlag(f['node-monitor-grace-period'], 'node-monitor-grace-period') ?? config.nodeMonitorGracePeriodMs;
 config.allocateNodeCIDRs = boolFlag(f['allocate-node-cidrs'], 'allocate-node-cidrs') ?? config.allocateNodeCIDRs;
 if (f['cluster-cidr']) config.clusterCIDR = String(f['cluster-cidr']);
+config.nodeCIDRMaskSize = intFlag(f['node-cidr-mask-size'], 'node-cidr-mask-size') ?? config.nodeCIDRMaskSize;
+config.nodeMonitorPeriodMs = durationFlag(f['node-monitor-period'], 'node-monitor-period') ?? config.nodeMonitorPeriodMs;
+config.nodeStartupGracePeriodMs = durationFlag(f['node-startup-grace-period'], 'node-startup-grace-period') ?? config.nodeStartupGracePeriodMs;
+config.concurrentEndpointSyncs = intFlag(f['concurrent-endpoint-syncs'], 'concurrent-endpoint-syncs') ?? config.concurrentEndpointSyncs;
+config.concurrentServiceEndpointSyncs = intFlag(f['concurrent-service-endpoint-syncs'], 'concurrent-service-endpoint-syncs') ?? config.concurrentServiceEndpointSyncs;
+config.concurrentResourceQuotaSyncs = intFlag(f['concurrent-resource-quota-syncs'], 'concurrent-resource-quota-syncs') ?? config.concurrentResourceQuotaSyncs;
+config.resourceQuotaSyncPeriodMs = durationFlag(f['resource-quota-sync-period'], 'resource-quota-sync-period') ?? config.resourceQuotaSyncPeriodMs;
+config.terminatedPodGCThreshold = intFlag(f['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold') ?? config.terminatedPodGCThreshold;
+if (f['root-ca-file']) config.rootCAFile = String(f['root-ca-file']);
+config.useServiceAccountCredentials = boolFlag(f['use-service-account-credentials'], 'use-service-account-credentials') ?? config.useServiceAccountCredentials;
 if (f['log-level']) config.logLevel = String(f['log-level']) as typeof config.logLevel;
 
 runUntilSignal((signal) => run(config, signal));

@@ -37,6 +37,28 @@ export interface ControllerManagerConfig {
   /** `--allocate-node-cidrs` and `--cluster-cidr`, for the node IPAM controller. */
   allocateNodeCIDRs: boolean;
   clusterCIDR: string;
+  /** `--node-cidr-mask-size`: the prefix length of each node's pod CIDR. */
+  nodeCIDRMaskSize: number;
+  /** `--node-monitor-period`: how often the node lifecycle controller checks the nodes. */
+  nodeMonitorPeriodMs: number;
+  /** `--node-startup-grace-period`: how long a new node may stay silent before it is marked Unknown. */
+  nodeStartupGracePeriodMs: number;
+  /** `--concurrent-endpoint-syncs` (endpoints) and `--concurrent-service-endpoint-syncs` (endpointslices). */
+  concurrentEndpointSyncs: number;
+  concurrentServiceEndpointSyncs: number;
+  /** `--concurrent-resource-quota-syncs` and `--resource-quota-sync-period`. */
+  concurrentResourceQuotaSyncs: number;
+  resourceQuotaSyncPeriodMs: number;
+  /** `--terminated-pod-gc-threshold`: terminated pods kept before podgc deletes the oldest; 0 turns that off. */
+  terminatedPodGCThreshold: number;
+  /** `--root-ca-file`: the CA bundle published as the `kube-root-ca.crt` ConfigMap in every namespace. */
+  rootCAFile?: string;
+  /**
+   * `--use-service-account-credentials`: each controller talks to the apiserver as its own
+   * ServiceAccount in kube-system (`system:serviceaccount:kube-system:<name>`), with a token from
+   * the TokenRequest API.
+   */
+  useServiceAccountCredentials: boolean;
   logLevel: Level | 'silent';
   clock?: Clock;
   /** Called once the HTTP server listens. */
@@ -64,6 +86,15 @@ export function defaultControllerManagerConfig(): ControllerManagerConfig {
     nodeMonitorGracePeriodMs: 40_000,
     allocateNodeCIDRs: false,
     clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    nodeMonitorPeriodMs: 5_000,
+    nodeStartupGracePeriodMs: 60_000,
+    concurrentEndpointSyncs: 5,
+    concurrentServiceEndpointSyncs: 5,
+    concurrentResourceQuotaSyncs: 5,
+    resourceQuotaSyncPeriodMs: 5 * 60_000,
+    terminatedPodGCThreshold: 12_500,
+    useServiceAccountCredentials: false,
     logLevel: 'info',
   };
 }

@@ -10,6 +10,7 @@ import { newNamespaceController } from '../controller/namespace/namespace-contro
 import { newReplicaSetController } from '../controller/replicaset/replica-set.js';
 import { newServiceAccountsController } from '../controller/serviceaccount/serviceaccounts-controller.js';
 import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
+import { newNodeIPAMController } from '../controller/nodeipam/node-ipam-controller.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -50,6 +51,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'replicaset-controller',
     aliases: ['replicaset'],
     start: (ctx, c) => newReplicaSetController(ctx, { workers: c.concurrentReplicaSetSyncs }),
+  },
+  {
+    name: 'node-ipam-controller',
+    aliases: ['nodeipam'],
+    start: (ctx, c) => newNodeIPAMController(ctx, { allocateNodeCIDRs: c.allocateNodeCIDRs, clusterCIDR: c.clusterCIDR, nodeCIDRMaskSize: c.nodeCIDRMaskSize }),
   },
 ];
 
