@@ -54,6 +54,8 @@ export function serviceAccountAdmission(state: ClusterState): AdmissionPlugin {
         return;
       }
       if (!spec.serviceAccountName) spec.serviceAccountName = 'default';
+      // v1 keeps the deprecated alias equal to the name, as upstream's conversion writes it.
+      spec.serviceAccount = spec.serviceAccountName;
       const ns = a.namespace!;
       const sa = await lookup(ns, spec.serviceAccountName);
       if (!sa) throw forbidden(a, `error looking up service account ${ns}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`);
