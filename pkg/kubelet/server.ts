@@ -1,6 +1,7 @@
 /**
  * The kubelet's HTTP server (upstream pkg/kubelet/server): /healthz, /metrics, /stats/summary,
- * /pods and /containerLogs/{namespace}/{pod}/{container}. Plain http for now, like the apiserver;
+ * /pods, /containerLogs/{namespace}/{pod}/{container}, and /exec, /attach and /portForward (see
+ * streaming.ts). Plain http for now, like the apiserver;
  * TLS and authorization arrive with the security work.
  */
 import http from 'node:http';
@@ -12,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import { getRuntimePod } from './runtime-state.js';
 import { readLogs } from './logs.js';
 import { summary } from './stats.js';
+import { handleStreamingUpgrade, refuseUpgrade } from './streaming.js';
 
 export interface ServerDeps {
   cri: CriClient;
@@ -83,6 +85,7 @@ export function startKubeletServer(d: ServerDeps, address: string, port: number,
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const p = url.pathname;
+    if (/^\/(exec|attach|portForward)\//.test(p)) throw new HttpError(400, 'Upgrade request required');
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
     if (p === '/healthz' || p === '/livez' || p === '/readyz') {
       const ok = d.healthy();
@@ -143,6 +146,16 @@ export function startKubeletServer(d: ServerDeps, address: string, port: number,
     }
     throw new HttpError(404, '404 page not found');
   }
+
+  // exec, attach and port-forward arrive as upgrade requests (websocket or SPDY/3.1).
+  server.on('upgrade', (req, socket, head) => {
+    handleStreamingUpgrade({ cri: d.cri, log: d.log, findPod: d.findPod }, req, socket, head).then(
+      (handled) => {
+        if (!handled) refuseUpgrade(socket, 404, '404 page not found');
+      },
+      (e) => refuseUpgrade(socket, 500, (e as Error).message),
+    );
+  });
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
