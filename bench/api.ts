@@ -31,13 +31,19 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { cre
     if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 200)}`);
     return text;
   };
+  // A namespace with its default ServiceAccount, which the ServiceAccount admission requires of
+  // pods (no controller-manager runs in this benchmark to create it).
+  const namespace = async (name: string) => {
+    await call('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name } }));
+    await call('POST', `/api/v1/namespaces/${name}/serviceaccounts`, JSON.stringify({ metadata: { name: 'default' } }));
+  };
   const etcd = new Etcd3({ hosts: etcdEndpoint.replace('http://', '') });
   const result: ApiBenchResult = { creates: [], get: { p50: NaN, p99: NaN }, list10k: { rv0: { p50: NaN, p99: NaN }, consistent: { p50: NaN, p99: NaN } }, watch: [] };
   try {
     // 1. Creates, apiserver versus raw etcd.
     for (const c of opts.concurrencies) {
       const ns = `bench-c${c}`;
-      await call('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
+      await namespace(ns);
       const apiSecs = await runConcurrent(opts.creates, c, async (i) => {
         await call('POST', `/api/v1/namespaces/${ns}/pods`, podJSON(ns, `p-${i}`));
       });
@@ -67,7 +73,7 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { cre
 
     // 3. LIST of listSize pods, from the cache (RV=0) and consistent (RV unset).
     const listNs = 'bench-list';
-    await call('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: listNs } }));
+    await namespace(listNs);
     await runConcurrent(opts.listSize, 64, async (i) => {
       await call('POST', `/api/v1/namespaces/${listNs}/pods`, podJSON(listNs, `l-${i}`));
     });
@@ -88,7 +94,7 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { cre
     // 4. Watch delivery latency: time from a write's response to each watcher seeing it.
     for (const n of opts.watcherCounts) {
       const wns = `bench-watch-${n}`;
-      await call('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: wns } }));
+      await namespace(wns);
       const seen = new Map<string, number[]>();
       const writeDone = new Map<string, bigint>();
       const controllers: AbortController[] = [];
