@@ -11,6 +11,7 @@ import { newReplicaSetController } from '../controller/replicaset/replica-set.js
 import { newServiceAccountsController } from '../controller/serviceaccount/serviceaccounts-controller.js';
 import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
 import { newNodeIPAMController } from '../controller/nodeipam/node-ipam-controller.js';
+import { newStatefulSetController } from '../controller/statefulset/stateful-set.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -56,6 +57,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'node-ipam-controller',
     aliases: ['nodeipam'],
     start: (ctx, c) => newNodeIPAMController(ctx, { allocateNodeCIDRs: c.allocateNodeCIDRs, clusterCIDR: c.clusterCIDR, nodeCIDRMaskSize: c.nodeCIDRMaskSize }),
+  },
+  {
+    name: 'statefulset-controller',
+    aliases: ['statefulset'],
+    start: (ctx) => newStatefulSetController(ctx, { workers: 5 }),
   },
 ];
 
