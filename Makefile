@@ -29,17 +29,19 @@ verify: typecheck lint
 test: deps build
 	$(NPM) run --silent test
 
+KEELSON := node_modules/.bin/node dist/cmd/keelson/main.js
+
 up: deps build
-	@hack/up.sh
+	@$(KEELSON) up --nodes $(NODES)
 
 down:
-	@hack/down.sh
+	@$(KEELSON) down $(if $(RESET),--reset)
 
 status:
-	@hack/status.sh
+	@$(KEELSON) status
 
 bench: deps build
-	$(NPM) run --silent bench
+	QUICK=$(QUICK) $(NPM) run --silent bench
 
 clean:
 	rm -rf dist
