@@ -12,6 +12,10 @@ import { newServiceAccountsController } from '../controller/serviceaccount/servi
 import { newReplicationManager } from '../controller/replicationcontroller/replication-controller.js';
 import { newNodeIPAMController } from '../controller/nodeipam/node-ipam-controller.js';
 import { newStatefulSetController } from '../controller/statefulset/stateful-set.js';
+import { newEndpointsController } from '../controller/endpoint/endpoints-controller.js';
+import { newEndpointSliceController } from '../controller/endpointslice/endpointslice-controller.js';
+import { newJobController } from '../controller/job/job-controller.js';
+import { newTTLAfterFinishedController } from '../controller/ttlafterfinished/ttl-after-finished.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -62,6 +66,26 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'statefulset-controller',
     aliases: ['statefulset'],
     start: (ctx) => newStatefulSetController(ctx, { workers: 5 }),
+  },
+  {
+    name: 'endpoints-controller',
+    aliases: ['endpoint'],
+    start: (ctx, c) => newEndpointsController(ctx, { workers: c.concurrentEndpointSyncs }),
+  },
+  {
+    name: 'endpointslice-controller',
+    aliases: ['endpointslice'],
+    start: (ctx, c) => newEndpointSliceController(ctx, { workers: c.concurrentServiceEndpointSyncs }),
+  },
+  {
+    name: 'job-controller',
+    aliases: ['job'],
+    start: (ctx) => newJobController(ctx, { workers: 5 }),
+  },
+  {
+    name: 'ttl-after-finished-controller',
+    aliases: ['ttl-after-finished'],
+    start: (ctx) => newTTLAfterFinishedController(ctx, { workers: 5 }),
   },
 ];
 
