@@ -16,6 +16,7 @@ import { newEndpointsController } from '../controller/endpoint/endpoints-control
 import { newEndpointSliceController } from '../controller/endpointslice/endpointslice-controller.js';
 import { newJobController } from '../controller/job/job-controller.js';
 import { newTTLAfterFinishedController } from '../controller/ttlafterfinished/ttl-after-finished.js';
+import { loadRootCA, newRootCACertPublisher } from '../controller/rootcacertpublisher/publisher.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -86,6 +87,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'ttl-after-finished-controller',
     aliases: ['ttl-after-finished'],
     start: (ctx) => newTTLAfterFinishedController(ctx, { workers: 5 }),
+  },
+  {
+    name: 'root-ca-certificate-publisher-controller',
+    aliases: ['root-ca-cert-publisher'],
+    start: (ctx, c) => newRootCACertPublisher(ctx, { rootCA: loadRootCA(c.rootCAFile, ctx.kubeConfig) }),
   },
 ];
 
