@@ -19,6 +19,7 @@ import { SharedInformerFactory } from '../controller/framework/informer.js';
 import { LeaderElector, LeaseLock, leaseClientFor, newIdentity } from '../controller/framework/leader-election.js';
 import type { ControllerManagerConfig } from './config.js';
 import { controllerDescriptors, isControllerEnabled, validateControllers } from './controllers.js';
+import { controllerServiceAccounts, serviceAccountClient } from './service-account-credentials.js';
 
 /** How long a leader may fail to renew past its lease before /healthz reports it (upstream: 20s). */
 const leaderHealthTolerance = 20_000;
@@ -117,12 +118,20 @@ async function runControllers(config: ControllerManagerConfig, shared: Shared, i
   const events = new EventBroadcaster({ sink: eventSinkFor(shared.client), clock: shared.clock, logger, host: identity.split('_')[0] });
   const ctx: ControllerContext = { ...shared, informers, events };
   const controllers: Controller[] = [];
+  const saClients: RestClient[] = [];
   for (const d of controllerDescriptors) {
     if (!isControllerEnabled(d.name, config.controllers, d.disabledByDefault ?? false)) {
       logger.info({ controller: d.name }, 'controller is disabled');
       continue;
     }
-    controllers.push(d.start(ctx, config));
+    const sa = config.useServiceAccountCredentials ? controllerServiceAccounts[d.name] : undefined;
+    if (sa) {
+      const own = serviceAccountClient(shared.client, sa, shared.clock, logger.child({ controller: d.name }));
+      saClients.push(own.client);
+      controllers.push(d.start({ ...ctx, ...own }, config));
+    } else {
+      controllers.push(d.start(ctx, config));
+    }
     logger.info({ controller: d.name }, 'started controller');
   }
   // Informers start after every controller registered its handlers: the first list reaches all.
@@ -138,6 +147,7 @@ async function runControllers(config: ControllerManagerConfig, shared: Shared, i
   } finally {
     await informers.stop();
     await events.shutdown();
+    await Promise.all(saClients.map((c) => c.close()));
   }
 }
 
