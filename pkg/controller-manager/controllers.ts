@@ -17,6 +17,7 @@ import { newEndpointSliceController } from '../controller/endpointslice/endpoint
 import { newJobController } from '../controller/job/job-controller.js';
 import { newTTLAfterFinishedController } from '../controller/ttlafterfinished/ttl-after-finished.js';
 import { loadRootCA, newRootCACertPublisher } from '../controller/rootcacertpublisher/publisher.js';
+import { newCronJobController } from '../controller/cronjob/cronjob-controller.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -92,6 +93,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'root-ca-certificate-publisher-controller',
     aliases: ['root-ca-cert-publisher'],
     start: (ctx, c) => newRootCACertPublisher(ctx, { rootCA: loadRootCA(c.rootCAFile, ctx.kubeConfig) }),
+  },
+  {
+    name: 'cronjob-controller',
+    aliases: ['cronjob'],
+    start: (ctx) => newCronJobController(ctx, { workers: 5 }),
   },
 ];
 
