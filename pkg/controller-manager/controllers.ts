@@ -18,6 +18,7 @@ import { newJobController } from '../controller/job/job-controller.js';
 import { newTTLAfterFinishedController } from '../controller/ttlafterfinished/ttl-after-finished.js';
 import { loadRootCA, newRootCACertPublisher } from '../controller/rootcacertpublisher/publisher.js';
 import { newCronJobController } from '../controller/cronjob/cronjob-controller.js';
+import { newNodeLifecycleController, newTaintEvictionController } from '../controller/nodelifecycle/node-lifecycle-controller.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -98,6 +99,16 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'cronjob-controller',
     aliases: ['cronjob'],
     start: (ctx) => newCronJobController(ctx, { workers: 5 }),
+  },
+  {
+    name: 'node-lifecycle-controller',
+    aliases: ['nodelifecycle'],
+    start: (ctx, c) => newNodeLifecycleController(ctx, { nodeMonitorPeriodMs: c.nodeMonitorPeriodMs, nodeMonitorGracePeriodMs: c.nodeMonitorGracePeriodMs, nodeStartupGracePeriodMs: c.nodeStartupGracePeriodMs }),
+  },
+  {
+    name: 'taint-eviction-controller',
+    aliases: [],
+    start: (ctx) => newTaintEvictionController(ctx),
   },
 ];
 
