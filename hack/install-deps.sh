@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
+# Prometheus and promtool: the metrics test scrapes every component with the real server.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "keelson: installing Debian packages: ${need[*]}"
   SUDO=""

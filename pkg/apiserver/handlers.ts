@@ -20,6 +20,7 @@ import { decodeProtobuf } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import type { UserInfo } from '../auth/types.js';
 import { parseFieldValidation, validateFields, duplicateFields } from './field-validation.js';
+import { NODE_PROXY_SUBRESOURCES, serveNodeProxy, lookupFromContext } from './node-proxy.js';
 import { managerFromRequest, validateFieldManager, validatePatchOptions, serverSideApply, storeForScale } from './managedfields/request.js';
 
 export interface HandlerContext {
@@ -223,6 +224,10 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
   const out = req.method === 'GET' || req.method === 'HEAD' ? negotiateOutput(req.headers.accept) : ({ kind: 'json' } as OutputKind);
   const sub = info.subresource;
   const gr = { group: def.group, resource: def.plural };
+  // Logs and streams are the pod's node's business: proxied to its kubelet.
+  if (def.group === '' && def.plural === 'pods' && info.name && sub && (NODE_PROXY_SUBRESOURCES as readonly string[]).includes(sub)) {
+    return serveNodeProxy(lookupFromContext(ctx), req, res, ns!, info.name, sub);
+  }
   switch (info.verb) {
     case 'get': {
       if (sub === 'scale') return sendScale(res, 200, def, await store.get(def, ns, info.name!));

@@ -28,6 +28,7 @@ import { alwaysAllow } from '../auth/types.js';
 import type { AdmissionPlugin } from '../admission/types.js';
 import { AdmissionChain } from '../admission/types.js';
 import type { InflightLimiter } from './limits.js';
+import { lookupFromContext, handleNodeProxyUpgrade } from './node-proxy.js';
 
 export interface ApiserverConfig {
   /** etcd client URLs (`--etcd-servers`), several members allowed. */
@@ -229,6 +230,19 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const server = config.tlsCertFile && config.tlsPrivateKeyFile
     ? https.createServer({ cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsPrivateKeyFile), ...(config.clientCAFile ? { ca: fs.readFileSync(config.clientCAFile), requestCert: true, rejectUnauthorized: false } : {}) }, app)
     : http.createServer(app);
+  // pods/exec, attach and portforward arrive as upgrades (websocket or SPDY), outside express.
+  const proxyLookup = lookupFromContext(ctx);
+  server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
+    void handleNodeProxyUpgrade(proxyLookup, req, socket, head, async (r, path, query) => {
+      const user = await authenticate(auth, r, path);
+      await authorize(auth, authorizationAttributes(user, r.method ?? 'GET', path, query));
+    }).then(
+      (handled) => {
+        if (!handled) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      },
+      () => socket.destroy(),
+    );
+  });
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {

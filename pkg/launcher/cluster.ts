@@ -160,7 +160,18 @@ export async function up(opts: ClusterOptions): Promise<string> {
   start({
     name: 'kube-controller-manager',
     command: node,
-    args: [binary('kube-controller-manager'), `--kubeconfig=${pki.controllerManagerKubeconfig}`, '--leader-elect=true', '--allocate-node-cidrs=true', `--cluster-cidr=${opts.clusterCIDR}`, '--bind-address=127.0.0.1', '--secure-port=10257'],
+    args: [
+      binary('kube-controller-manager'),
+      `--kubeconfig=${pki.controllerManagerKubeconfig}`,
+      '--leader-elect=true',
+      // Each controller acts as its own ServiceAccount with upstream's system:controller:* role.
+      '--use-service-account-credentials=true',
+      `--root-ca-file=${pki.caCert}`,
+      '--allocate-node-cidrs=true',
+      `--cluster-cidr=${opts.clusterCIDR}`,
+      '--bind-address=127.0.0.1',
+      '--secure-port=10257',
+    ],
   });
   start({
     name: 'kube-scheduler',
@@ -239,7 +250,7 @@ export async function up(opts: ClusterOptions): Promise<string> {
       name: `kube-proxy-${n.name}`,
       command: node,
       netns: n.netnsPath,
-      args: [binary('kube-proxy'), `--kubeconfig=${pki.kubeProxyKubeconfig}`, `--hostname-override=${n.name}`, `--cluster-cidr=${opts.clusterCIDR}`],
+      args: [binary('kube-proxy'), `--kubeconfig=${pki.kubeProxyKubeconfig}`, `--hostname-override=${n.name}`, `--cluster-cidr=${opts.clusterCIDR}`, `--metrics-bind-address=${n.address}:10249`],
     });
     start({
       name: `route-controller-${n.name}`,

@@ -124,7 +124,12 @@ export async function run(config: SchedulerRunConfig, signal: AbortSignal): Prom
   let lost = false;
   try {
     informers.start();
-    if (!(await waitForCacheSync(Object.values(infs), signal, clock))) return;
+    // PriorityClasses only fill in a priority the apiserver's Priority admission normally sets;
+    // upstream's system:kube-scheduler role may not list them, so they do not gate scheduling.
+    const gate = Object.entries(infs)
+      .filter(([k]) => k !== 'priorityClasses')
+      .map(([, i]) => i);
+    if (!(await waitForCacheSync(gate, signal, clock))) return;
     synced = true;
     logger.info('informer caches synced');
     const lead = (leading: AbortSignal) => scheduler.run(leading);
