@@ -19,6 +19,8 @@ import { newTTLAfterFinishedController } from '../controller/ttlafterfinished/tt
 import { loadRootCA, newRootCACertPublisher } from '../controller/rootcacertpublisher/publisher.js';
 import { newCronJobController } from '../controller/cronjob/cronjob-controller.js';
 import { newNodeLifecycleController, newTaintEvictionController } from '../controller/nodelifecycle/node-lifecycle-controller.js';
+import { newResourceQuotaController } from '../controller/resourcequota/resource-quota-controller.js';
+import { newDaemonSetController } from '../controller/daemonset/daemon-set.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -109,6 +111,16 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'taint-eviction-controller',
     aliases: [],
     start: (ctx) => newTaintEvictionController(ctx),
+  },
+  {
+    name: 'resourcequota-controller',
+    aliases: ['resourcequota'],
+    start: (ctx, c) => newResourceQuotaController(ctx, { workers: c.concurrentResourceQuotaSyncs, resyncPeriodMs: c.resourceQuotaSyncPeriodMs }),
+  },
+  {
+    name: 'daemonset-controller',
+    aliases: ['daemonset'],
+    start: (ctx) => newDaemonSetController(ctx, { workers: 2 }),
   },
 ];
 
