@@ -1,0 +1,121 @@
+/**
+ * A whole cluster from the launcher, as a user gets it from `make up NODES=2`: two simulated
+ * worker machines, Services through kube-proxy, cluster DNS, NodePort from the host, and a clean
+ * teardown. Real etcd, containerd, runc, CNI plugins, iptables and stock kubectl 1.33.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { up, down, defaultClusterOptions, type ClusterOptions } from '../../pkg/launcher/cluster.js';
+import { nodeTestsSupported } from '../harness/containerd.js';
+import { kubectl, kubectlOK } from '../harness/kubectl.js';
+
+const support = nodeTestsSupported();
+const skip = !support.ok ? support.why : fs.existsSync('/sys/class/net/keelson0') ? 'a keelson cluster already runs on this machine' : undefined;
+let opts: ClusterOptions;
+let kubeconfig = '';
+const lines: string[] = [];
+
+const k = (args: string[]) => kubectlOK('1.33', kubeconfig, args, { timeoutMs: 120_000 });
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  opts = { ...defaultClusterOptions(fs.mkdtempSync(path.join(os.tmpdir(), 'keelson-cluster-'))), nodes: 2, log: (l) => lines.push(l) };
+  kubeconfig = await up(opts);
+});
+
+after(async () => {
+  if (skip || !opts) return;
+  await down({ ...opts, reset: true });
+});
+
+test('two nodes: a Deployment spreads across both behind a NodePort Service; DNS and Services work from pods', { skip }, async () => {
+  const nodes = JSON.parse(await k(['get', 'nodes', '-o', 'json'])).items;
+  assert.equal(nodes.length, 2);
+  assert.ok(nodes.every((n: any) => n.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True')));
+  assert.notEqual(nodes[0].spec.podCIDR, nodes[1].spec.podCIDR);
+
+  await k(['create', 'deployment', 'web', '--image=busybox', '--replicas=4', '--', 'httpd', '-f', '-p', '8080', '-h', '/etc']);
+  await k(['expose', 'deployment', 'web', '--port=80', '--target-port=8080', '--type=NodePort']);
+  const pods = await until('4 running web pods', async () => {
+    const items = JSON.parse(await k(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items;
+    const ready = items.filter((p: any) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    return ready.length === 4 ? ready : undefined;
+  });
+  const byNode = new Map<string, string[]>();
+  for (const p of pods) byNode.set(p.spec.nodeName, [...(byNode.get(p.spec.nodeName) ?? []), p.metadata.name]);
+  assert.equal(byNode.size, 2, `pods should spread over both nodes: ${JSON.stringify([...byNode])}`);
+
+  // A client pod asks the Service by its DNS name, repeatedly, and reaches pods on both nodes.
+  await k(['run', 'client', '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
+  await until('the client pod', async () => JSON.parse(await k(['get', 'pod', 'client', '-o', 'json'])).status.phase === 'Running');
+  const seen = new Set<string>();
+  for (let i = 0; i < 30 && seen.size < 4; i++) {
+    const r = await kubectl('1.33', kubeconfig, ['exec', 'client', '--', 'wget', '-qO-', 'http://web.default.svc.cluster.local/hostname']);
+    if (r.code === 0) seen.add(r.stdout.trim());
+  }
+  const nodesReached = new Set([...seen].map((h) => pods.find((p: any) => p.metadata.name === h)?.spec.nodeName));
+  assert.equal(nodesReached.size, 2, `answers came from ${[...seen].join(', ')}`);
+  const ns = await k(['exec', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local']);
+  assert.match(ns, /Address(?: \d)?:\s+10\.96\.0\.1\b/);
+
+  // The NodePort answers from the host on a node address.
+  const svc = JSON.parse(await k(['get', 'svc', 'web', '-o', 'json']));
+  const nodePort = svc.spec.ports[0].nodePort;
+  const nodeIP = nodes[0].status.addresses.find((a: any) => a.type === 'InternalIP').address;
+  const body = await until('the NodePort', async () => {
+    const r = await fetch(`http://${nodeIP}:${nodePort}/hostname`, { signal: AbortSignal.timeout(5000) });
+    return r.ok ? (await r.text()).trim() : undefined;
+  });
+  assert.ok(pods.some((p: any) => p.metadata.name === body));
+
+  // Scaled to 0, the Service refuses connections at once instead of hanging.
+  await k(['scale', 'deployment', 'web', '--replicas=0']);
+  await until('no endpoints', async () => !(await k(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses}'])).trim());
+  const refused = await until('a refused connection', async () => {
+    const r = await kubectl('1.33', kubeconfig, ['exec', 'client', '--', 'sh', '-c', 'wget -qO- http://web/hostname 2>&1; true']);
+    return /refused/i.test(r.stdout) ? r.stdout : undefined;
+  }, 60_000);
+  assert.match(refused, /refused/i);
+});
+
+test('down leaves no process, namespace, bridge, route or KUBE-* chain behind', { skip }, async () => {
+  await down({ ...opts, reset: false });
+  const netns = execFileSync('ip', ['netns', 'list']).toString();
+  assert.doesNotMatch(netns, /keelson-/);
+  assert.ok(!fs.existsSync('/sys/class/net/keelson0'), 'the bridge is gone');
+  assert.equal(execFileSync('ip', ['-4', 'route', 'show', 'proto', '199']).toString().trim(), '');
+  for (const table of ['nat', 'filter']) assert.doesNotMatch(execFileSync('iptables-save', ['-t', table]).toString(), /KUBE-/);
+  const runDir = path.join(opts.stateDir, 'run');
+  for (const f of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) {
+    const pid = Number(fs.readFileSync(path.join(runDir, f), 'utf8'));
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      alive = false;
+    }
+    assert.equal(alive, false, `${f} still runs`);
+  }
+  const ps = execFileSync('ps', ['-eo', 'args']).toString();
+  assert.doesNotMatch(ps, new RegExp(opts.stateDir.replace(/[/.]/g, '\\$&')));
+});
