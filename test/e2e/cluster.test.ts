@@ -107,7 +107,7 @@ test('down leaves no process, namespace, bridge, route or KUBE-* chain behind', 
   const runDir = path.join(opts.stateDir, 'run');
   for (const f of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) {
     const pid = Number(fs.readFileSync(path.join(runDir, f), 'utf8'));
-    let alive = false;
+    let alive: boolean;
     try {
       process.kill(pid, 0);
       alive = true;
