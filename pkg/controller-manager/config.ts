@@ -51,6 +51,9 @@ export interface ControllerManagerConfig {
   resourceQuotaSyncPeriodMs: number;
   /** `--terminated-pod-gc-threshold`: terminated pods kept before podgc deletes the oldest; 0 turns that off. */
   terminatedPodGCThreshold: number;
+  /** Pod GC's check period and orphan quarantine (not flags upstream; embedders and tests shorten them). */
+  podGCCheckPeriodMs?: number;
+  podGCQuarantineMs?: number;
   /** `--root-ca-file`: the CA bundle published as the `kube-root-ca.crt` ConfigMap in every namespace. */
   rootCAFile?: string;
   /**

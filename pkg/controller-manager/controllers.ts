@@ -21,6 +21,7 @@ import { newCronJobController } from '../controller/cronjob/cronjob-controller.j
 import { newNodeLifecycleController, newTaintEvictionController } from '../controller/nodelifecycle/node-lifecycle-controller.js';
 import { newResourceQuotaController } from '../controller/resourcequota/resource-quota-controller.js';
 import { newDaemonSetController } from '../controller/daemonset/daemon-set.js';
+import { newPodGCController } from '../controller/podgc/gc-controller.js';
 import type { ControllerManagerConfig } from './config.js';
 
 export interface ControllerDescriptor {
@@ -121,6 +122,11 @@ export const controllerDescriptors: ControllerDescriptor[] = [
     name: 'daemonset-controller',
     aliases: ['daemonset'],
     start: (ctx) => newDaemonSetController(ctx, { workers: 2 }),
+  },
+  {
+    name: 'pod-garbage-collector-controller',
+    aliases: ['podgc'],
+    start: (ctx, c) => newPodGCController(ctx, { terminatedPodThreshold: c.terminatedPodGCThreshold, gcCheckPeriodMs: c.podGCCheckPeriodMs, quarantineMs: c.podGCQuarantineMs }),
   },
 ];
 
