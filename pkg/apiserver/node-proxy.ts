@@ -11,7 +11,8 @@
  *
  * Two entry points are exported for the server to call: `serveNodeProxy` from the resource
  * handler (pods/<subresource> requests that are not upgrades) and `handleNodeProxyUpgrade` from
- * the HTTP server's 'upgrade' event.
+ * the HTTP server's 'upgrade' event; `closeNodeProxyStreams` ends open streams at shutdown
+ * (upgraded sockets no longer belong to the HTTP server, so its close would wait for them).
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -168,6 +169,15 @@ function writeStatusOnSocket(socket: Duplex, e: unknown): void {
   socket.end(`HTTP/1.1 ${se.code} ${http.STATUS_CODES[se.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** Connections proxied by handleNodeProxyUpgrade, so a stopping server can close them. */
+const activeStreams = new Set<Duplex>();
+
+/** Closes every exec/attach/port-forward connection still open (for server shutdown). */
+export function closeNodeProxyStreams(): void {
+  for (const s of activeStreams) s.destroy();
+  activeStreams.clear();
+}
+
 const UPGRADE_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
 
 /** True when an upgrade request is for pods/exec, pods/attach or pods/portforward. */
@@ -184,6 +194,8 @@ export async function handleNodeProxyUpgrade(lookup: NodeProxyLookup, req: Incom
   const url = new URL(req.url ?? '/', 'http://x');
   const m = UPGRADE_PATH.exec(url.pathname);
   if (!m) return false;
+  activeStreams.add(socket);
+  socket.once('close', () => activeStreams.delete(socket));
   try {
     if (gate) await gate(req, url.pathname, url.searchParams);
     const target = await kubeletLocation(lookup, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), m[3]!, url.searchParams);

@@ -148,7 +148,13 @@ export function startKubeletServer(d: ServerDeps, address: string, port: number,
   }
 
   // exec, attach and port-forward arrive as upgrade requests (websocket or SPDY/3.1).
+  const streams = new Set<import('node:stream').Duplex>();
+  signal.addEventListener('abort', () => {
+    for (const s of streams) s.destroy();
+  });
   server.on('upgrade', (req, socket, head) => {
+    streams.add(socket);
+    socket.once('close', () => streams.delete(socket));
     handleStreamingUpgrade({ cri: d.cri, log: d.log, findPod: d.findPod }, req, socket, head).then(
       (handled) => {
         if (!handled) refuseUpgrade(socket, 404, '404 page not found');

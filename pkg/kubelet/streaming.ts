@@ -1,11 +1,16 @@
 /**
  * exec, attach and port-forward on the kubelet server (upstream pkg/kubelet/server's
  * getExec/getAttach/getPortForward with the CRI streaming server behind them). The kubelet asks
- * the runtime for a streaming URL (CRI Exec, Attach, PortForward) and proxies the client's upgrade
- * request to it byte for byte, so whatever protocol the client speaks and the runtime's streaming
- * server accepts (SPDY/3.1 with the channel.k8s.io protocols, or websockets) works end to end. A
- * handshake the runtime refuses comes back to the client as an ordinary non-101 answer, which is
- * what makes kubectl fall back from websockets to SPDY.
+ * the runtime for a streaming URL (CRI Exec, Attach, PortForward), then:
+ *
+ * - a websocket offering `v5.channel.k8s.io` (kubectl 1.30 and later) is terminated here and
+ *   translated to the runtime's SPDY remote command protocol (v4.channel.k8s.io): channel 0 is
+ *   stdin, 1 stdout, 2 stderr, 3 the final status, 4 resize, and 255 closes a channel (stdin EOF
+ *   becomes a SPDY half-close). This is what upstream's apiserver StreamTranslator does;
+ * - a websocket offering `SPDY/3.1+portforward.k8s.io` (kubectl 1.31 and later port-forward)
+ *   carries SPDY frames in binary messages: the kubelet opens the SPDY port-forward connection to
+ *   the runtime and passes the bytes through in both directions (upstream's tunneling handler);
+ * - anything else (SPDY/3.1 from older kubectl) is proxied byte for byte to the runtime.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -15,6 +20,96 @@ import type { CriClient } from '../cri/index.js';
 import { criErrorMessage } from '../cri/index.js';
 import type { Logger } from '../log/logger.js';
 import { getRuntimePod, readySandbox } from './runtime-state.js';
+import { WebSocketServer, WebSocket } from 'ws';
+import { dialSpdy, dialUpgrade, type SpdyStream } from './spdy.js';
+
+const V5 = 'v5.channel.k8s.io';
+const PORTFORWARD_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
+const SUCCESS = JSON.stringify({ metadata: {}, status: 'Success' });
+
+function offeredProtocols(req: http.IncomingMessage): string[] {
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return [];
+  return String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+function acceptWebSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, protocol: string): Promise<WebSocket> {
+  // `SPDY/3.1+portforward.k8s.io` is not an RFC 6455 token ('/' is a separator), which the ws
+  // library refuses to parse; the offer was checked already, so it is replaced by a placeholder
+  // and the real name is echoed back, as Kubernetes' own (lenient) server does.
+  req.headers['sec-websocket-protocol'] = 'k8s-stream';
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: () => protocol, perMessageDeflate: false });
+  return new Promise((resolve) => wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
+}
+
+/** Serves a v5.channel.k8s.io websocket by driving the runtime's SPDY remote command protocol. */
+async function serveRemoteCommandV5(req: http.IncomingMessage, socket: Duplex, head: Buffer, streamURL: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }, log: Logger): Promise<void> {
+  const { session } = await dialSpdy(new URL(streamURL), ['v4.channel.k8s.io']);
+  const ws = await acceptWebSocket(req, socket, head, V5);
+  const send = (channel: number, data: Buffer) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
+  };
+  const error = session.openStream({ streamtype: 'error' });
+  const stdin = opts.stdin ? session.openStream({ streamtype: 'stdin' }) : undefined;
+  const stdout = opts.stdout ? session.openStream({ streamtype: 'stdout' }) : undefined;
+  const stderr = opts.stderr ? session.openStream({ streamtype: 'stderr' }) : undefined;
+  const resize = opts.tty ? session.openStream({ streamtype: 'resize' }) : undefined;
+  let status = '';
+  let statusDone = false;
+  let finished = false;
+  const ended = (s: SpdyStream | undefined) => !s || s.remoteClosed;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    send(3, Buffer.from(status.trim() || SUCCESS));
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    session.close();
+  };
+  const maybeFinish = () => {
+    if (statusDone && ended(stdout) && ended(stderr)) finish();
+  };
+  stdout?.on('data', (d: Buffer) => send(1, d));
+  stderr?.on('data', (d: Buffer) => send(2, d));
+  stdout?.on('end', maybeFinish);
+  stderr?.on('end', maybeFinish);
+  error.on('data', (d: Buffer) => (status += d.toString('utf8')));
+  error.on('end', () => {
+    statusDone = true;
+    maybeFinish();
+    // Output streams normally end first; do not wait for them forever.
+    setTimeout(finish, 1_000).unref();
+  });
+  ws.on('message', (data: Buffer) => {
+    if (data.length === 0) return;
+    const channel = data[0]!;
+    const payload = data.subarray(1);
+    if (channel === 0) stdin?.write(payload);
+    else if (channel === 4) resize?.write(payload);
+    else if (channel === 255 && payload[0] === 0) stdin?.end();
+  });
+  ws.on('close', () => session.close());
+  ws.on('error', (e) => log.debug({ err: e.message }, 'exec websocket error'));
+  session.on('close', () => {
+    if (!finished) finish();
+  });
+}
+
+/** Serves kubectl's port-forward websocket tunnel over the runtime's SPDY port-forward endpoint. */
+async function servePortForwardTunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer, streamURL: string, log: Logger): Promise<void> {
+  const upstream = await dialUpgrade(new URL(streamURL), ['portforward.k8s.io']);
+  const ws = await acceptWebSocket(req, socket, head, PORTFORWARD_TUNNEL);
+  if (upstream.rest.length) ws.send(upstream.rest);
+  upstream.socket.on('data', (d: Buffer) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(d);
+  });
+  ws.on('message', (d: Buffer) => upstream.socket.write(d));
+  ws.on('close', () => upstream.socket.destroy());
+  ws.on('error', (e) => log.debug({ err: e.message }, 'port-forward websocket error'));
+  upstream.socket.on('close', () => ws.close());
+  upstream.socket.on('error', () => ws.close());
+}
 
 export interface StreamingDeps {
   cri: CriClient;
@@ -81,6 +176,8 @@ export async function handleStreamingUpgrade(d: StreamingDeps, req: http.Incomin
     const rp = await getRuntimePod(d.cri, pod.metadata!.uid!);
     const q = url.searchParams;
     let streamURL: string;
+    let v5Opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean } | undefined;
+    const offered = offeredProtocols(req);
     if (kind === 'portForward') {
       const sandbox = readySandbox(rp);
       if (!sandbox) return (refuseUpgrade(socket, 400, `pod ${podName} has no running sandbox`), true);
@@ -92,6 +189,7 @@ export async function handleStreamingUpgrade(d: StreamingDeps, req: http.Incomin
       if (!running) return (refuseUpgrade(socket, 400, `container ${container} is not running in pod ${podName}`), true);
       const tty = bool(q, 'tty');
       const opts = { container_id: running.id, tty, stdin: bool(q, 'stdin') || bool(q, 'input'), stdout: bool(q, 'stdout') || bool(q, 'output'), stderr: (bool(q, 'stderr') || bool(q, 'error')) && !tty };
+      v5Opts = { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty };
       if (kind === 'exec') {
         const cmd = q.getAll('command');
         if (cmd.length === 0) return (refuseUpgrade(socket, 400, 'you must specify at least 1 command'), true);
@@ -100,7 +198,9 @@ export async function handleStreamingUpgrade(d: StreamingDeps, req: http.Incomin
         streamURL = await d.cri.attach(opts);
       }
     }
-    proxyUpgrade(req, socket, head, new URL(streamURL), d.log);
+    if (v5Opts && offered.includes(V5)) await serveRemoteCommandV5(req, socket, head, streamURL, v5Opts, d.log);
+    else if (kind === 'portForward' && offered.includes(PORTFORWARD_TUNNEL)) await servePortForwardTunnel(req, socket, head, streamURL, d.log);
+    else proxyUpgrade(req, socket, head, new URL(streamURL), d.log);
   } catch (e) {
     d.log.warn({ err: criErrorMessage(e), path: url.pathname }, 'streaming request failed');
     refuseUpgrade(socket, 500, criErrorMessage(e));

@@ -46,6 +46,8 @@ export function nodeTestsSupported(): { ok: boolean; why?: string } {
 }
 
 export interface ImagesHandle {
+  /** The registry process serving this test. */
+  pid?: number;
   registry: string;
   certsD: string;
   busyboxVersion: string;
@@ -164,6 +166,7 @@ export async function startImages(dir: string): Promise<ImagesHandle> {
   const envs = readEnvFile(path.join(store, 'images.env'));
   const v = envs.KEELSON_BUSYBOX_VERSION ?? bbVersion;
   return {
+    pid: proc.pid,
     registry: addr,
     certsD,
     busyboxVersion: v,
@@ -287,8 +290,176 @@ async function cleanIptables(needles: string[]): Promise<void> {
   }
 }
 
+/** What a node runtime leaves on the host, recorded in <dir>/owner.json for cleanup after a crash. */
+interface OwnerInfo {
+  /** The test process that owns the node. */
+  pid: number;
+  dir: string;
+  bridge: string;
+  podCIDR: string;
+  cgroupRoot: string;
+  socket: string;
+  containerdPid?: number;
+  registryPid?: number;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Removes everything a node runtime created, whether its containerd still answers (a normal stop)
+ * or its test process died (a sweep): CNI attachments from the kubelet's cache, sandboxes,
+ * containerd and its shims and containers, network namespaces, veths and the bridge, iptables
+ * rules naming the node's sandboxes or pod CIDR, mounts, cgroups, the registry and the directory.
+ */
+async function cleanupNode(info: OwnerInfo, cri?: CriClient): Promise<void> {
+  const { dir, bridge, podCIDR, cgroupRoot, socket } = info;
+  const netns = new Set<string>();
+  const sandboxIds = new Set<string>();
+  // Undo every attachment the kubelet left in its CNI cache (iptables rules, IPs, veths).
+  const results = path.join(dir, 'cni', 'cache', 'results');
+  for (const f of fs.existsSync(results) ? fs.readdirSync(results) : []) {
+    try {
+      const entry = JSON.parse(fs.readFileSync(path.join(results, f), 'utf8'));
+      sandboxIds.add(entry.containerId);
+      if (entry.netns) netns.add(entry.netns);
+      const conf = parseNetworkConfig(Buffer.from(entry.config, 'base64').toString('utf8'), false);
+      const net = new CniNetwork(conf, { binDirs: ['/usr/lib/cni'], cacheDir: path.join(dir, 'cni', 'cache') });
+      await net.del({ containerID: entry.containerId, netns: entry.netns && fs.existsSync(entry.netns) ? entry.netns : '', ifName: entry.ifName, args: entry.cniArgs ?? [] });
+    } catch {
+      // the sweeps below are the fallback
+    }
+  }
+  // Stop every pod through CRI, so containerd tears down its own state cleanly.
+  if (cri && alive(info.containerdPid)) {
+    try {
+      for (const s of await cri.listPodSandbox({})) {
+        sandboxIds.add(s.id);
+        try {
+          const st = await cri.podSandboxStatus(s.id, true);
+          const ns = JSON.parse(st.info?.info ?? '{}')?.runtimeSpec?.linux?.namespaces?.find((n: { type: string }) => n.type === 'network')?.path;
+          if (ns) netns.add(ns);
+        } catch {
+          // gone
+        }
+        await cri.stopPodSandbox(s.id).catch(() => undefined);
+        await cri.removePodSandbox(s.id).catch(() => undefined);
+      }
+    } catch {
+      // containerd is not answering: the kill below handles it
+    }
+  }
+  cri?.close();
+  if (info.containerdPid && alive(info.containerdPid)) {
+    process.kill(info.containerdPid, 'SIGTERM');
+    if (!(await waitGone(info.containerdPid, 5_000))) {
+      process.kill(info.containerdPid, 'SIGKILL');
+      await waitGone(info.containerdPid, 5_000);
+    }
+  }
+  // Shims (and through them containers) this containerd started name its socket.
+  for (const pid of pidsWithCmdline(socket)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  const runcRoot = path.join(dir, 'containerd', 'state', 'runc', 'k8s.io');
+  if (fs.existsSync(runcRoot)) {
+    try {
+      const list = JSON.parse((await run('runc', ['--root', runcRoot, 'list', '--format', 'json'])).stdout || '[]') as { id: string; pid: number }[] | null;
+      for (const c of list ?? []) {
+        try {
+          if (c.pid) process.kill(c.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        await run('runc', ['--root', runcRoot, 'delete', '--force', c.id]).catch(() => undefined);
+      }
+    } catch {
+      // no runc state
+    }
+  }
+  // veths on our bridge (their peers name the pods' namespaces), then the bridge.
+  try {
+    const links = (await run('ip', ['-o', 'link', 'show', 'master', bridge])).stdout;
+    for (const m of links.matchAll(/^\d+: ([^@:]+)[^\n]*?(?:link-netns (\S+))?$/gm)) {
+      if (m[2]) netns.add(`/var/run/netns/${m[2]}`);
+      await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
+    }
+  } catch {
+    // no bridge
+  }
+  await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+  for (const ns of netns) {
+    if (!ns.startsWith('/var/run/netns/cni-') && !ns.startsWith('/run/netns/cni-')) continue;
+    await run('umount', [ns]).catch(() => undefined);
+    fs.rmSync(ns, { force: true });
+  }
+  const prefix = podCIDR.replace(/\.0\/24$/, '.');
+  await cleanIptables([`-s ${prefix}`, `-d ${prefix}`, podCIDR, ...sandboxIds]);
+  for (const mp of mountsUnder(dir)) await run('umount', ['-l', mp]).catch(() => undefined);
+  const { removeCgroupRoot } = await import('../../pkg/kubelet/cgroups.js');
+  removeCgroupRoot(cgroupRoot);
+  if (info.registryPid && alive(info.registryPid)) process.kill(info.registryPid, 'SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Cleans up node runtimes whose test process died without cleaning up (killed by a timeout). */
+async function sweepStaleNodeRuntimes(): Promise<void> {
+  for (const e of fs.readdirSync(os.tmpdir())) {
+    if (!e.startsWith('keelson-node-')) continue;
+    const f = path.join(os.tmpdir(), e, 'owner.json');
+    let info: OwnerInfo;
+    try {
+      info = JSON.parse(fs.readFileSync(f, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (alive(info.pid)) continue;
+    await cleanupNode(info).catch(() => undefined);
+  }
+}
+
+/** Stops of live node runtimes, run if the test process is told to stop. */
+const liveStops = new Set<() => Promise<void>>();
+let signalsHooked = false;
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      const all = Promise.allSettled([...liveStops].map((f) => f()));
+      const timer = setTimeout(() => process.exit(1), 30_000);
+      void all.then(() => {
+        clearTimeout(timer);
+        process.exit(1);
+      });
+    });
+  }
+}
+
 /** Starts images + a private containerd; the caller runs a kubelet against it. */
 export async function startNodeRuntime(opts: { name?: string } = {}): Promise<NodeRuntime> {
+  await sweepStaleNodeRuntimes();
+  hookSignals();
   const root = repoRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `keelson-node-${opts.name ?? 'e2e'}-`));
   const suffix = crypto.randomBytes(3).toString('hex');
@@ -296,102 +467,27 @@ export async function startNodeRuntime(opts: { name?: string } = {}): Promise<No
   const podCIDR = pickPodCIDR();
   const cgroupRoot = `/keelson-test-${suffix}`;
   const socket = path.join(dir, 'containerd', 'containerd.sock');
-  const netnsSeen = new Set<string>();
-  const sandboxIds = new Set<string>();
+  const info: OwnerInfo = { pid: process.pid, dir, bridge, podCIDR, cgroupRoot, socket };
+  const saveInfo = () => fs.writeFileSync(path.join(dir, 'owner.json'), JSON.stringify(info));
+  saveInfo();
   let images: ImagesHandle | undefined;
   let proc: ChildProcess | undefined;
   let cri: CriClient | undefined;
   let stderr = '';
-
+  let stopped = false;
   const stop = async () => {
-    // Undo every attachment the kubelet left in its CNI cache (iptables rules, IPs, veths).
-    const results = path.join(dir, 'cni', 'cache', 'results');
-    for (const f of fs.existsSync(results) ? fs.readdirSync(results) : []) {
-      try {
-        const entry = JSON.parse(fs.readFileSync(path.join(results, f), 'utf8'));
-        sandboxIds.add(entry.containerId);
-        const conf = parseNetworkConfig(Buffer.from(entry.config, 'base64').toString('utf8'), false);
-        const net = new CniNetwork(conf, { binDirs: ['/usr/lib/cni'], cacheDir: path.join(dir, 'cni', 'cache') });
-        await net.del({ containerID: entry.containerId, netns: entry.netns && fs.existsSync(entry.netns) ? entry.netns : '', ifName: entry.ifName, args: entry.cniArgs ?? [] });
-      } catch {
-        // the iptables sweep below is the fallback
-      }
-    }
-    // Stop every pod through CRI, so containerd tears down its own state cleanly.
-    if (cri && proc && proc.exitCode === null) {
-      try {
-        const sbs = await cri.listPodSandbox({});
-        for (const s of sbs) {
-          sandboxIds.add(s.id);
-          try {
-            const st = await cri.podSandboxStatus(s.id, true);
-            const ns = JSON.parse(st.info?.info ?? '{}')?.runtimeSpec?.linux?.namespaces?.find((n: { type: string }) => n.type === 'network')?.path;
-            if (ns) netnsSeen.add(ns);
-          } catch {
-            // gone
-          }
-          await cri.stopPodSandbox(s.id).catch(() => undefined);
-          await cri.removePodSandbox(s.id).catch(() => undefined);
-        }
-      } catch {
-        // containerd is not answering: the kill below handles it
-      }
-    }
-    cri?.close();
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const exited = await Promise.race([new Promise((r) => proc!.once('exit', () => r(true))), new Promise((r) => setTimeout(() => r(false), 5_000))]);
-      if (!exited) {
-        proc.kill('SIGKILL');
-        await new Promise((r) => proc!.once('exit', r));
-      }
-    }
-    // Shims (and through them containers) this containerd started.
-    for (const pid of pidsWithCmdline(socket)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    const runcRoot = path.join(dir, 'containerd', 'state', 'runc');
-    if (fs.existsSync(runcRoot)) {
-      try {
-        const list = JSON.parse((await run('runc', ['--root', path.join(runcRoot, 'k8s.io'), 'list', '--format', 'json'])).stdout || '[]') as { id: string; pid: number }[];
-        for (const c of list ?? []) {
-          try {
-            if (c.pid) process.kill(c.pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-          await run('runc', ['--root', path.join(runcRoot, 'k8s.io'), 'delete', '--force', c.id]).catch(() => undefined);
-        }
-      } catch {
-        // no runc state
-      }
-    }
-    for (const ns of netnsSeen) {
-      await run('umount', [ns]).catch(() => undefined);
-      fs.rmSync(ns, { force: true });
-    }
-    // veths on our bridge, then the bridge.
-    try {
-      const links = (await run('ip', ['-o', 'link', 'show', 'master', bridge])).stdout;
-      for (const m of links.matchAll(/^\d+: ([^@:]+)/gm)) await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
-    } catch {
-      // no bridge
-    }
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-    await cleanIptables([`-s ${podCIDR.replace(/\.0\/24$/, '.')}`, `-d ${podCIDR.replace(/\.0\/24$/, '.')}`, podCIDR, ...sandboxIds]);
-    for (const mp of mountsUnder(dir)) await run('umount', ['-l', mp]).catch(() => undefined);
-    const { removeCgroupRoot } = await import('../../pkg/kubelet/cgroups.js');
-    removeCgroupRoot(cgroupRoot);
+    if (stopped) return;
+    stopped = true;
+    liveStops.delete(stop);
+    await cleanupNode(info, cri);
     await images?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   };
+  liveStops.add(stop);
 
   try {
     images = await startImages(dir);
+    info.registryPid = images.pid;
+    saveInfo();
     const handoffBin = path.join(dir, 'containerd-cni', 'bin');
     const handoffConf = path.join(dir, 'containerd-cni', 'net.d');
     fs.mkdirSync(handoffBin, { recursive: true });
@@ -414,6 +510,8 @@ export async function startNodeRuntime(opts: { name?: string } = {}): Promise<No
       .replaceAll('{{CNI_CONF_DIR}}', handoffConf);
     fs.writeFileSync(path.join(cdir, 'config.toml'), config);
     proc = spawn('containerd', ['--config', path.join(cdir, 'config.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    info.containerdPid = proc.pid;
+    saveInfo();
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
     cri = new CriClient({ endpoint: socket, requestTimeoutMs: 30_000 });
     await waitFor('containerd', async () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as errors from '../../pkg/api/errors.js';
-import { handleNodeProxyUpgrade, serveNodeProxy, type NodeProxyLookup } from '../../pkg/apiserver/node-proxy.js';
+import { closeNodeProxyStreams, handleNodeProxyUpgrade, serveNodeProxy, type NodeProxyLookup } from '../../pkg/apiserver/node-proxy.js';
 import { writeKubeconfig } from './apiserver.js';
 
 export interface FrontHandle {
@@ -64,6 +64,7 @@ export async function startNodeProxyFront(apiUrl: string): Promise<FrontHandle> 
     url,
     kubeconfig,
     stop: async () => {
+      closeNodeProxyStreams();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       fs.rmSync(path.dirname(kubeconfig), { recursive: true, force: true });
