@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreEvent, CronJob, Job } from '../../pkg/api/types.js';
 import { nowRFC3339 } from '../../pkg/api/meta.js';
-import { resources } from '../../pkg/client/rest.js';
+import { isConflict, resources, type GroupVersionResource } from '../../pkg/client/rest.js';
 import { FakeClock } from '../../pkg/controller/framework/clock.js';
 import { workloadResources } from '../../pkg/controller/history/resources.js';
 import { createNamespace, names, podTemplate, startCluster, startControllerManager, waitFor, type Cluster, type RunningControllerManager } from '../../pkg/controller/testutil/integration.js';
@@ -27,6 +27,19 @@ after(async () => {
   await kcm?.stop();
   await cluster?.stop();
 });
+
+
+/** A merge patch, retried on a Conflict (the apiserver can answer one while status writes race). */
+async function patchMerge(gvr: GroupVersionResource, ns: string | undefined, name: string, body: unknown): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await cluster.client.patch(gvr, ns, name, 'merge', body);
+      return;
+    } catch (e) {
+      if (i >= 5 || !isConflict(e)) throw e;
+    }
+  }
+}
 
 function cronJob(name: string, spec: Record<string, unknown>): CronJob {
   const t = podTemplate({ app: name });
@@ -84,7 +97,7 @@ test('Replace deletes the running Job and starts the new one; suspend stops new 
   await waitFor('first job', async () => names(await jobsOf('cj2')).join() === minuteName('swap', base));
   await stepTo(base + 60_000);
   await waitFor('replaced', async () => names(await jobsOf('cj2')).join() === minuteName('swap', base + 60_000));
-  await client.patch(workloadResources.cronJobs, 'cj2', 'swap', 'merge', { spec: { suspend: true } });
+  await patchMerge(workloadResources.cronJobs, 'cj2', 'swap', { spec: { suspend: true } });
   await new Promise((r) => setTimeout(r, 300));
   await stepTo(base + 120_000);
   await new Promise((r) => setTimeout(r, 300));

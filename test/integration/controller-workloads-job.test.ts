@@ -160,7 +160,15 @@ test('suspend deletes the active pods; a finished Job with ttlSecondsAfterFinish
   await createNamespace(client, 'job5');
   await client.create(workloadResources.jobs, 'job5', job('s', { parallelism: 2, completions: 2 }));
   await waitFor('2 pods', async () => (await listPods(client, 'job5')).filter(running).length === 2);
-  await client.patch(workloadResources.jobs, 'job5', 's', 'merge', { spec: { suspend: true } });
+  // The apiserver can answer a merge patch with a Conflict while status writes race: retry.
+  for (let i = 0; ; i++) {
+    try {
+      await client.patch(workloadResources.jobs, 'job5', 's', 'merge', { spec: { suspend: true } });
+      break;
+    } catch (e) {
+      if (i >= 5 || !isConflict(e)) throw e;
+    }
+  }
   const j = await waitFor('Suspended, no active pods', async () => {
     const x = await getJob('job5', 's');
     return x.status?.conditions?.some((c) => c.type === 'Suspended' && c.status === 'True') && (await listPods(client, 'job5')).length === 0 ? x : undefined;

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ControllerRevision, PersistentVolumeClaim, Pod, StatefulSet } from '../../pkg/api/types.js';
-import { resources } from '../../pkg/client/rest.js';
+import { isConflict, resources, type GroupVersionResource } from '../../pkg/client/rest.js';
 import { workloadResources } from '../../pkg/controller/history/resources.js';
 import { createNamespace, listPods, names, podTemplate, setPodReady, startCluster, startControllerManager, waitFor, type Cluster, type RunningControllerManager } from '../../pkg/controller/testutil/integration.js';
 
@@ -22,6 +22,19 @@ after(async () => {
   await kcm?.stop();
   await cluster?.stop();
 });
+
+
+/** A merge patch, retried on a Conflict (the apiserver can answer one while status writes race). */
+async function patchMerge(gvr: GroupVersionResource, ns: string | undefined, name: string, body: unknown): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await cluster.client.patch(gvr, ns, name, 'merge', body);
+      return;
+    } catch (e) {
+      if (i >= 5 || !isConflict(e)) throw e;
+    }
+  }
+}
 
 function sts(name: string, replicas: number, extra: Record<string, unknown> = {}): StatefulSet {
   return {
@@ -65,7 +78,7 @@ test('OrderedReady: pods are created one by one, each once the previous is Ready
 
   // Scale down to 1: web-2 goes first, and web-1 only after web-2 is gone.
   const seen: string[][] = [];
-  await client.patch(workloadResources.statefulSets, 'sts1', 'web', 'merge', { spec: { replicas: 1 } });
+  await patchMerge(workloadResources.statefulSets, 'sts1', 'web', { spec: { replicas: 1 } });
   await waitFor('one pod left', async () => {
     const n = names(await listPods(client, 'sts1'));
     if (seen.length === 0 || seen[seen.length - 1]!.join() !== n.join()) seen.push(n);
@@ -93,7 +106,7 @@ test('Parallel creates every pod at once; a rolling update with a partition repl
   const rev1 = before.status!.updateRevision!;
 
   // A new template with partition 1: db-2 then db-1 are replaced, db-0 stays.
-  await client.patch(workloadResources.statefulSets, 'sts2', 'db', 'merge', {
+  await patchMerge(workloadResources.statefulSets, 'sts2', 'db', {
     spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } }, template: { metadata: { labels: { app: 'db', v: '2' } } } },
   });
   const rev2 = await waitFor('updateRevision changes', async () => {
@@ -122,7 +135,7 @@ test('Parallel creates every pod at once; a rolling update with a partition repl
   assert.deepEqual(revs.map((r) => [r.metadata!.name, r.revision]).sort(), [[rev1, 1], [rev2, 2]].sort());
 
   // Partition 0 finishes the rollout; the update revision becomes current.
-  await client.patch(workloadResources.statefulSets, 'sts2', 'db', 'merge', { spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } });
+  await patchMerge(workloadResources.statefulSets, 'sts2', 'db', { spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } });
   const p0 = await waitFor('db-0 updated', async () => {
     const x = (await listPods(client, 'sts2')).find((q) => q.metadata!.name === 'db-0');
     return x && x.metadata!.labels!['controller-revision-hash'] === rev2 ? x : undefined;

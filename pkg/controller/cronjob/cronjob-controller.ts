@@ -94,7 +94,7 @@ export class CronJobController implements Controller {
     const jobs = this.jobInformer.list(namespace).filter((j) => getControllerOf(j)?.uid === cj.metadata?.uid);
     const status: CronJobStatus = clone(cj.status ?? {});
     const requeueAfter = await this.syncCronJob(cj, status, jobs);
-    if (!deepEqual(cj.status ?? {}, status)) await this.updateStatus(cj, status);
+    if (!deepEqual(cj.status ?? {}, status) && !(await this.updateStatus(cj, status))) return;
     await this.cleanupFinishedJobs(cj, jobs);
     if (requeueAfter !== undefined) this.queue.addAfter(key, requeueAfter);
   }
@@ -254,16 +254,19 @@ export class CronJobController implements Controller {
     );
   }
 
-  private async updateStatus(cj: CronJob, status: CronJobStatus): Promise<void> {
-    let target = cj;
-    for (let i = 0; ; i++) {
-      try {
-        await this.client.updateStatus<CronJob>(workloadResources.cronJobs, { ...target, status });
-        return;
-      } catch (e) {
-        if (i >= 1 || !isConflict(e)) throw e;
-        target = await this.client.get<CronJob>(workloadResources.cronJobs, cj.metadata!.namespace, cj.metadata!.name!);
-      }
+  /**
+   * Writes status with the cached object's resourceVersion. On a conflict the cache was stale and
+   * so was the status computed from it (lastScheduleTime is state, not a count): sync again once
+   * the cache has caught up instead of writing it over the newer one.
+   */
+  private async updateStatus(cj: CronJob, status: CronJobStatus): Promise<boolean> {
+    try {
+      await this.client.updateStatus<CronJob>(workloadResources.cronJobs, { ...cj, status });
+      return true;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      this.queue.add(keyOf(cj));
+      return false;
     }
   }
 }
