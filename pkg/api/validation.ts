@@ -4,6 +4,7 @@
  */
 import type { ObjectMeta } from './types.js';
 import { type FieldError, invalidField, required, forbidden, tooLong } from './field-errors.js';
+import { deepEqual } from './meta.js';
 
 const dns1123LabelFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const dns1123LabelRe = new RegExp(`^${dns1123LabelFmt}$`);
@@ -176,4 +177,76 @@ export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta, path
   immutable('uid', 'uid');
   immutable('creationTimestamp', 'creationTimestamp');
   return errs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules many strategies share (apimachinery's metav1validation and apps' int-or-percent checks).
+
+const negativeMsg = 'must be greater than or equal to 0';
+
+/** ValidateNonnegativeField. */
+export function nonNegative(v: unknown, path: string): FieldError[] {
+  return typeof v === 'number' && v < 0 ? [invalidField(path, v, negativeMsg)] : [];
+}
+
+/** ValidateImmutableField: `field is immutable` when the value changed. */
+export function immutable(now: unknown, old: unknown, path: string): FieldError[] {
+  return deepEqual(now ?? null, old ?? null) ? [] : [invalidField(path, now ?? null, 'field is immutable')];
+}
+
+/** ValidateLabelName: a label key is a qualified name. */
+export function validateLabelName(name: unknown, path: string): FieldError[] {
+  const s = typeof name === 'string' ? name : '';
+  return isQualifiedName(s).map((m) => invalidField(path, name ?? '', m));
+}
+
+/** metav1validation.ValidateLabelSelector for a structured selector (of any JSON shape). */
+export function validateLabelSelector(sel: unknown, path: string): FieldError[] {
+  if (sel === undefined || sel === null) return [];
+  if (typeof sel !== 'object' || Array.isArray(sel)) return [invalidField(path, sel, 'must be a label selector')];
+  const ls = sel as { matchLabels?: unknown; matchExpressions?: unknown };
+  const errs: FieldError[] = [...validateLabels(ls.matchLabels, `${path}.matchLabels`)];
+  (Array.isArray(ls.matchExpressions) ? ls.matchExpressions : []).forEach((r: any, i: number) => {
+    const p = `${path}.matchExpressions[${i}]`;
+    const values: unknown[] = Array.isArray(r?.values) ? r.values : [];
+    switch (r?.operator) {
+      case 'In':
+      case 'NotIn':
+        if (values.length === 0) errs.push(required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (values.length > 0) errs.push(forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+        break;
+      default:
+        errs.push(invalidField(`${p}.operator`, r?.operator ?? '', 'not a valid selector operator'));
+    }
+    errs.push(...validateLabelName(r?.key, `${p}.key`));
+    values.forEach((v, j) => {
+      for (const m of isValidLabelValue(typeof v === 'string' ? v : String(v))) errs.push(invalidField(`${p}.values[${j}]`, v, m));
+    });
+  });
+  return errs;
+}
+
+const percentRe = /^[0-9]+%$/;
+const percentMsg = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')";
+
+/** ValidatePositiveIntOrPercent. */
+export function validatePositiveIntOrPercent(v: unknown, path: string): FieldError[] {
+  if (typeof v === 'string') return percentRe.test(v) ? [] : [invalidField(path, v, percentMsg)];
+  if (typeof v === 'number') return nonNegative(v, path);
+  return [invalidField(path, v, "must be an integer or percentage (e.g '5%')")];
+}
+
+/** getIntOrPercentValue: the percentage's number, the integer, or 0 for anything else. */
+export function intOrPercentValue(v: unknown): number {
+  if (typeof v === 'string') return percentRe.test(v) ? Number(v.slice(0, -1)) : 0;
+  return typeof v === 'number' ? v : 0;
+}
+
+/** IsNotMoreThan100Percent. */
+export function notMoreThan100Percent(v: unknown, path: string): FieldError[] {
+  if (typeof v !== 'string' || !percentRe.test(v)) return [];
+  return Number(v.slice(0, -1)) > 100 ? [invalidField(path, v, 'must not be greater than 100%')] : [];
 }

@@ -4,18 +4,9 @@ import type { StoredObject } from '../api/types.js';
 import type { ResourceDef } from '../registry/types.js';
 import { builtinResources } from '../registry/resources.js';
 import { fieldErrorString } from '../api/field-errors.js';
-import {
-  boolPtrText,
-  formatSelector,
-  guarded,
-  immutable,
-  intOrPercentValue,
-  layoutContainerCells,
-  notMoreThan100Percent,
-  selectorString,
-  validateLabelSelector,
-  validatePositiveIntOrPercent,
-} from './workloads.js';
+import { boolPtrText, formatSelector, layoutContainerCells, selectorString } from './workloads.js';
+import { immutable, intOrPercentValue, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent } from '../api/validation.js';
+import { guarded } from '../registry/guarded.js';
 
 test('selectors print as labels.Selector.String(): sorted by key, set values sorted', () => {
   const ls = { matchLabels: { tier: 'web', app: 'x' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'dev'] }, { key: 'gpu', operator: 'DoesNotExist' }, { key: 'b', operator: 'Exists' }] };

@@ -1,14 +1,10 @@
 /**
- * Helpers shared by the strategies of the non-core resources: the cell formats of upstream's
- * printers (pkg/printers/internalversion) and the few validation rules they all use
- * (apimachinery's ValidateLabelSelector, ValidateNonnegativeField, ValidateImmutableField and
- * apps' int-or-percent checks), with upstream's field paths and message texts.
+ * Helpers shared by the printers of the non-core resources: the cell formats of upstream's
+ * printers (pkg/printers/internalversion).
  */
 import type { LabelSelector, StoredObject } from '../api/types.js';
-import type { Strategy, TableColumn, TablePrinter } from '../registry/types.js';
-import { type FieldError, invalidField, required, forbidden } from '../api/field-errors.js';
-import { isQualifiedName, isValidLabelValue, validateLabels } from '../api/validation.js';
-import { deepEqual } from '../api/meta.js';
+import type { TableColumn, TablePrinter } from '../registry/types.js';
+import { validateLabelSelector } from '../api/validation.js';
 import { col, nameColumn, translateTimestampSince } from './format.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -134,162 +130,7 @@ export function eventRow(ev: StoredObject, now: Date): unknown[] {
   return [last, ev.type ?? '', ev.reason ?? '', target, io.fieldPath ?? '', source, String(ev.message ?? '').trim(), first, n, ev.metadata.name];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Validation
-
-const negativeMsg = 'must be greater than or equal to 0';
-
-/** ValidateNonnegativeField. */
-export function nonNegative(v: unknown, path: string): FieldError[] {
-  return typeof v === 'number' && v < 0 ? [invalidField(path, v, negativeMsg)] : [];
-}
-
-/** ValidateImmutableField: `field is immutable` when the value changed. */
-export function immutable(now: unknown, old: unknown, path: string): FieldError[] {
-  return deepEqual(now ?? null, old ?? null) ? [] : [invalidField(path, now ?? null, 'field is immutable')];
-}
-
-/** The label-name check of selectors (ValidateLabelName). */
-function labelName(key: unknown, path: string): FieldError[] {
-  if (typeof key !== 'string') return [invalidField(path, key, 'must be a string')];
-  return isQualifiedName(key).map((m) => invalidField(path, key, m));
-}
-
-/** metav1validation.ValidateLabelSelector, values checked strictly. */
-export function validateLabelSelector(ls: LabelSelector | undefined | null, path: string): FieldError[] {
-  if (!ls) return [];
-  const errs: FieldError[] = [...validateLabels(ls.matchLabels, `${path}.matchLabels`)];
-  (ls.matchExpressions ?? []).forEach((e, i) => {
-    const p = `${path}.matchExpressions[${i}]`;
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-      case 'NotIn':
-        if (values.length === 0) errs.push(required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case 'Exists':
-      case 'DoesNotExist':
-        if (values.length > 0) errs.push(forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      default:
-        errs.push(invalidField(`${p}.operator`, e.operator, 'not a valid selector operator'));
-    }
-    values.forEach((v, j) => {
-      for (const m of isValidLabelValue(String(v))) errs.push(invalidField(`${p}.values[${j}]`, v, m));
-    });
-    errs.push(...labelName(e.key, `${p}.key`));
-  });
-  return errs;
-}
-
 /** Whether metav1.LabelSelectorAsSelector would fail on this selector. */
 export function selectorIsMalformed(ls: LabelSelector | undefined | null): boolean {
   return !!ls && (validateLabelSelector(ls, 'selector').length > 0 || selectorString(ls) === undefined);
-}
-
-const percentRe = /^[0-9]+%$/;
-const percentMsg = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')";
-
-/** ValidatePositiveIntOrPercent. */
-export function validatePositiveIntOrPercent(v: unknown, path: string): FieldError[] {
-  if (typeof v === 'string') return percentRe.test(v) ? [] : [invalidField(path, v, percentMsg)];
-  if (typeof v === 'number') return nonNegative(v, path);
-  return [invalidField(path, v, "must be an integer or percentage (e.g '5%')")];
-}
-
-/** getIntOrPercentValue: the percentage's number, the integer, or 0 for anything else. */
-export function intOrPercentValue(v: unknown): number {
-  if (typeof v === 'string') return percentRe.test(v) ? Number(v.slice(0, -1)) : 0;
-  return typeof v === 'number' ? v : 0;
-}
-
-/** IsNotMoreThan100Percent. */
-export function notMoreThan100Percent(v: unknown, path: string): FieldError[] {
-  if (typeof v !== 'string' || !percentRe.test(v)) return [];
-  return Number(v.slice(0, -1)) > 100 ? [invalidField(path, v, 'must not be greater than 100%')] : [];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Robustness
-
-const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * The shape errors a decoder into typed structs would catch first: spec and status must be
- * objects. Deeper type mismatches surface as the TypeError a hook throws, caught by guarded().
- */
-function shapeErrors(obj: StoredObject): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const f of ['spec', 'status']) {
-    if (obj[f] !== undefined && obj[f] !== null && !isPlainObject(obj[f])) errs.push(invalidField(f, obj[f], 'must be an object'));
-  }
-  return errs;
-}
-
-function isTypeError(e: unknown): e is TypeError {
-  return e instanceof TypeError;
-}
-
-/**
- * Wraps a strategy so that an object whose fields have the wrong JSON types is rejected as
- * invalid (422) instead of crashing a hook: the defaulting hooks leave such an object alone, and
- * validation reports the first mismatch it trips over. Upstream rejects these while decoding
- * into Go structs, before any strategy runs.
- */
-export function guarded(s: Strategy): Strategy {
-  const quiet =
-    <A extends unknown[]>(f: (...a: A) => void) =>
-    (...a: A) => {
-      try {
-        f(...a);
-      } catch (e) {
-        if (!isTypeError(e)) throw e;
-      }
-    };
-  const checked =
-    <A extends [StoredObject, ...unknown[]]>(f: (...a: A) => FieldError[]) =>
-    (...a: A): FieldError[] => {
-      const shape = shapeErrors(a[0]);
-      if (shape.length) return shape;
-      try {
-        return f(...a);
-      } catch (e) {
-        if (!isTypeError(e)) throw e;
-        return [{ type: 'FieldValueInvalid', field: '', value: undefined, detail: `the object is malformed: ${e.message}` }];
-      }
-    };
-  const out: Strategy = { ...s };
-  if (s.defaults) out.defaults = quiet(s.defaults);
-  if (s.prepareForCreate) out.prepareForCreate = quiet(s.prepareForCreate);
-  if (s.prepareForUpdate) out.prepareForUpdate = quiet(s.prepareForUpdate);
-  if (s.prepareForDelete) out.prepareForDelete = quiet(s.prepareForDelete);
-  if (s.validate) out.validate = checked(s.validate);
-  if (s.validateUpdate) out.validateUpdate = checked(s.validateUpdate);
-  if (s.validateStatusUpdate) out.validateStatusUpdate = checked(s.validateStatusUpdate);
-  const fields = s.selectableFields;
-  if (fields) {
-    out.selectableFields = (obj) => {
-      try {
-        return fields(obj);
-      } catch (e) {
-        if (!isTypeError(e)) throw e;
-        return {};
-      }
-    };
-  }
-  const table = s.table;
-  if (table) {
-    out.table = {
-      columns: table.columns,
-      row: (obj, now) => {
-        try {
-          return table.row(obj, now);
-        } catch (e) {
-          if (!isTypeError(e)) throw e;
-          return table.columns.map((c, i) => (i === 0 ? obj.metadata?.name : c.name === 'Age' ? translateTimestampSince(obj.metadata?.creationTimestamp, now) : '<invalid>'));
-        }
-      },
-    };
-  }
-  return out;
 }

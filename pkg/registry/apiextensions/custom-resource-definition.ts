@@ -3,7 +3,9 @@ import type { ResourceDef, Strategy } from '../types.js';
 import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden } from '../../api/field-errors.js';
 import { isDNS1035Label, isDNS1123Subdomain } from '../../api/validation.js';
-import { createdAtPrinter, immutable, guarded } from '../../printers/workloads.js';
+import { createdAtPrinter } from '../../printers/workloads.js';
+import { immutable } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 /** DNS-1035 label errors joined as upstream's CRD validation reports them. */
 function dns1035(v: string): string | undefined {

@@ -3,7 +3,8 @@ import type { ResourceDef, Strategy } from '../types.js';
 import type { StoredObject } from '../../api/types.js';
 import { type FieldError, required } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable, nonNegative, guarded } from '../../printers/workloads.js';
+import { immutable, nonNegative } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 /** The CONTROLLER cell: `<kind>.<group>/<name>` of the controlling owner, lower-cased kind and group. */
 function controllerName(obj: StoredObject): string {

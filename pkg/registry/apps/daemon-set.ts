@@ -5,21 +5,9 @@ import { type FieldError, invalidField, notSupported, forbidden, required } from
 import { deepEqual } from '../../api/meta.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/pod-spec.js';
 import { col, nameColumn, ageColumn, age, formatMap } from '../../printers/format.js';
-import {
-  containersColumn,
-  count,
-  formatSelector,
-  imagesColumn,
-  immutable,
-  intOrPercentValue,
-  layoutContainerCells,
-  nonNegative,
-  notMoreThan100Percent,
-  selectorIsMalformed,
-  validateLabelSelector,
-  validatePositiveIntOrPercent,
-  guarded,
-} from '../../printers/workloads.js';
+import { containersColumn, count, formatSelector, imagesColumn, layoutContainerCells, selectorIsMalformed } from '../../printers/workloads.js';
+import { immutable, intOrPercentValue, nonNegative, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { selectorMatchesTemplate } from './replica-set.js';
 
 /**

@@ -5,19 +5,9 @@ import { type FieldError, invalidField, notSupported, forbidden, required } from
 import { deepEqual } from '../../api/meta.js';
 import { defaultPodTemplateSpec } from '../core/pod-spec.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import {
-  containersColumn,
-  count,
-  imagesColumn,
-  immutable,
-  intOrPercentValue,
-  layoutContainerCells,
-  nonNegative,
-  notMoreThan100Percent,
-  selectorString,
-  validatePositiveIntOrPercent,
-  guarded,
-} from '../../printers/workloads.js';
+import { containersColumn, count, imagesColumn, layoutContainerCells, selectorString } from '../../printers/workloads.js';
+import { immutable, intOrPercentValue, nonNegative, notMoreThan100Percent, validatePositiveIntOrPercent } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { validateSelectorAndTemplate } from './replica-set.js';
 
 function validateStrategy(strategy: any): FieldError[] {

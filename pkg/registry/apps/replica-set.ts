@@ -5,18 +5,9 @@ import { type FieldError, invalidField, notSupported, forbidden, required } from
 import { labelSelectorAsSelector } from '../../api/labels.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/pod-spec.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import {
-  containersColumn,
-  count,
-  formatSelector,
-  imagesColumn,
-  immutable,
-  layoutContainerCells,
-  nonNegative,
-  selectorIsMalformed,
-  validateLabelSelector,
-  guarded,
-} from '../../printers/workloads.js';
+import { containersColumn, count, formatSelector, imagesColumn, layoutContainerCells, selectorIsMalformed } from '../../printers/workloads.js';
+import { immutable, nonNegative, validateLabelSelector } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 /**
  * A controller's `spec.selector`, as apps validation checks it: required, well formed, and not

@@ -7,19 +7,9 @@ import { labelSelectorAsSelector } from '../../api/labels.js';
 import { nameIsDNSLabel, validateAnnotations, validateLabels } from '../../api/validation.js';
 import { defaultPodTemplateSpec } from '../core/pod-spec.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import {
-  containersColumn,
-  count,
-  imagesColumn,
-  intOrPercentValue,
-  layoutContainerCells,
-  nonNegative,
-  notMoreThan100Percent,
-  selectorIsMalformed,
-  validateLabelSelector,
-  validatePositiveIntOrPercent,
-  guarded,
-} from '../../printers/workloads.js';
+import { containersColumn, count, imagesColumn, layoutContainerCells, selectorIsMalformed } from '../../printers/workloads.js';
+import { intOrPercentValue, nonNegative, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { selectorMatchesTemplate } from './replica-set.js';
 
 function validateRetentionPolicy(policy: any): FieldError[] {

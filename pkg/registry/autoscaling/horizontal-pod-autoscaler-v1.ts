@@ -8,7 +8,7 @@ import type { KubeObject, StoredObject } from '../../api/types.js';
 import type { ResourceDef, Strategy } from '../types.js';
 import { clone } from '../../api/meta.js';
 import { defaultCPUUtilization, defaultHPA, hpaPrinter, validateHPASpec, validateHPAStatus } from './horizontal-pod-autoscaler.js';
-import { guarded } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 /** The annotations that carry v2 content through v1. */
 export const metricSpecsAnnotation = 'autoscaling.alpha.kubernetes.io/metrics';

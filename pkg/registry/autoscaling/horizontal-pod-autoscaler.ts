@@ -4,7 +4,8 @@ import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden } from '../../api/field-errors.js';
 import { isQualifiedName, isValidPathSegmentName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { count, guarded } from '../../printers/workloads.js';
+import { count } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 /** The CPU utilization an HPA without metrics aims at. */
 export const defaultCPUUtilization = 80;

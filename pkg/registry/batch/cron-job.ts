@@ -3,7 +3,9 @@ import { CronExpressionParser } from 'cron-parser';
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age, translateTimestampSince } from '../../printers/format.js';
-import { boolPtrText, containersColumn, formatSelector, imagesColumn, layoutContainerCells, nonNegative, guarded } from '../../printers/workloads.js';
+import { boolPtrText, containersColumn, formatSelector, imagesColumn, layoutContainerCells } from '../../printers/workloads.js';
+import { nonNegative } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { defaultJobSpecTemplate, validateJobSpecCommon } from './job.js';
 
 /** robfig/cron's descriptors, which ParseStandard accepts in place of the five fields. */

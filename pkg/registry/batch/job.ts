@@ -6,18 +6,9 @@ import { clone } from '../../api/meta.js';
 import { isDNS1123Label, isQualifiedName } from '../../api/validation.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/pod-spec.js';
 import { col, nameColumn, ageColumn, age, humanDuration } from '../../printers/format.js';
-import {
-  containersColumn,
-  count,
-  formatSelector,
-  imagesColumn,
-  immutable,
-  layoutContainerCells,
-  nonNegative,
-  selectorIsMalformed,
-  validateLabelSelector,
-  guarded,
-} from '../../printers/workloads.js';
+import { containersColumn, count, formatSelector, imagesColumn, layoutContainerCells, selectorIsMalformed } from '../../printers/workloads.js';
+import { immutable, nonNegative, validateLabelSelector } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { selectorMatchesTemplate } from '../apps/replica-set.js';
 
 /** The labels a Job's pods carry, old and new spellings. */

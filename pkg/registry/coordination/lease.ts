@@ -3,7 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, forbidden, notSupported } from '../../api/field-errors.js';
 import { isQualifiedName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { guarded } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 /** The coordinated leader election strategies known to this version. */
 const strategies = ['OldestEmulationVersion'];

@@ -9,7 +9,10 @@
  */
 import { type FieldError, required, invalidField, notSupported, duplicate, forbidden, tooLong } from '../../api/field-errors.js';
 import type { PodSpec, PodTemplateSpec } from '../../api/types.js';
-import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, validateLabels, validateAnnotations } from '../../api/validation.js';
+import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, validateLabels, validateAnnotations, validateLabelName, validateLabelSelector } from '../../api/validation.js';
+
+// Shared label rules live in pkg/api/validation; the core strategies import them from here too.
+export { validateLabelName, validateLabelSelector };
 import { deepEqual } from '../../api/meta.js';
 import { isIP } from 'node:net';
 import { tryParseQuantity, compareQuantities, formatQuantity, quantityMilliValue, defaultResourceList, canonicalQuantity, quantityFormatError, type Quantity } from '../../api/quantity.js';
@@ -111,11 +114,6 @@ export function isConfigMapKey(key: string): string[] {
 }
 
 /** unversioned ValidateLabelName: a qualified name, reported against the field. */
-export function validateLabelName(name: unknown, path: string): FieldError[] {
-  const s = str(name);
-  return isQualifiedName(s).map((m) => invalidField(path, s, m));
-}
-
 export function validateDNS1123Label(value: unknown, path: string): FieldError[] {
   const s = str(value);
   return isDNS1123Label(s).map((m) => invalidField(path, s, m));
@@ -124,35 +122,6 @@ export function validateDNS1123Label(value: unknown, path: string): FieldError[]
 export function validateDNS1123Subdomain(value: unknown, path: string): FieldError[] {
   const s = str(value);
   return isDNS1123Subdomain(s).map((m) => invalidField(path, s, m));
-}
-
-/** metav1 ValidateLabelSelector for a structured selector. */
-export function validateLabelSelector(sel: unknown, path: string): FieldError[] {
-  if (sel === undefined || sel === null) return [];
-  if (!isObj(sel)) return [invalidField(path, sel, 'must be a label selector')];
-  const errs: FieldError[] = [];
-  arr(sel.matchExpressions).forEach((r: any, i: number) => {
-    const p = `${path}.matchExpressions[${i}]`;
-    const values = arr(r?.values);
-    switch (r?.operator) {
-      case 'In':
-      case 'NotIn':
-        if (values.length === 0) errs.push(required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case 'Exists':
-      case 'DoesNotExist':
-        if (values.length > 0) errs.push(forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      default:
-        errs.push(invalidField(`${p}.operator`, r?.operator ?? '', 'not a valid selector operator'));
-    }
-    errs.push(...validateLabelName(r?.key, `${p}.key`));
-    values.forEach((v: unknown, j: number) => {
-      for (const m of isValidLabelValue(str(v))) errs.push(invalidField(`${p}.values[${j}]`, v, m));
-    });
-  });
-  errs.push(...validateLabels(sel.matchLabels, `${path}.matchLabels`));
-  return errs;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required, duplicate } from '../../api/field-errors.js';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, validateLabels } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable, guarded } from '../../printers/workloads.js';
+import { immutable } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 const addressTypes = ['FQDN', 'IPv4', 'IPv6'];
 const protocols = ['SCTP', 'TCP', 'UDP'];

@@ -3,7 +3,8 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden, tooLong } from '../../api/field-errors.js';
 import { isDNS1123Label, isDNS1123Subdomain } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable, guarded } from '../../printers/workloads.js';
+import { immutable } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { validateTypedLocalObjectReference } from './ingress.js';
 
 const maxControllerLength = 250;

@@ -5,7 +5,7 @@ import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported, required } from '../../api/field-errors.js';
 import { isDNS1035Label, isDNS1123Subdomain, isValidPathSegmentName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { guarded } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 const pathTypes = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const invalidPathSequences = ['//', '/./', '/../', '%2f', '%2F'];

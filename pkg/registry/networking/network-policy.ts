@@ -3,7 +3,9 @@ import { isIP } from 'node:net';
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, notSupported, required, forbidden } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { formatSelector, validateLabelSelector, guarded } from '../../printers/workloads.js';
+import { formatSelector } from '../../printers/workloads.js';
+import { validateLabelSelector } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { isValidPortName, isValidPortNum } from './ingress.js';
 
 const protocols = ['TCP', 'UDP', 'SCTP'];

@@ -3,7 +3,9 @@ import type { ResourceDef, Strategy } from '../types.js';
 import type { StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, notSupported } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { count, intOrStringText, nonNegative, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent, guarded } from '../../printers/workloads.js';
+import { count, intOrStringText } from '../../printers/workloads.js';
+import { nonNegative, notMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 const unhealthyPodEvictionPolicies = ['AlwaysAllow', 'IfHealthyBudget'];
 

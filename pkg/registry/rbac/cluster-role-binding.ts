@@ -3,7 +3,7 @@ import type { ResourceDef, Strategy } from '../types.js';
 import { nameIsPathSegment } from '../../api/validation.js';
 import { defaultBinding, validateBinding } from './role.js';
 import { bindingPrinter, validateRoleRefUpdate } from './role-binding.js';
-import { guarded } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 export const clusterRoleBindingStrategy: Strategy = guarded({
   nameValidator: nameIsPathSegment,

@@ -2,7 +2,9 @@
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, required } from '../../api/field-errors.js';
 import { nameIsPathSegment } from '../../api/validation.js';
-import { createdAtPrinter, validateLabelSelector, guarded } from '../../printers/workloads.js';
+import { createdAtPrinter } from '../../printers/workloads.js';
+import { validateLabelSelector } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 import { validatePolicyRule } from './role.js';
 
 export const clusterRoleStrategy: Strategy = guarded({

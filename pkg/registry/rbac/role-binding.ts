@@ -6,7 +6,7 @@ import { deepEqual } from '../../api/meta.js';
 import { nameIsPathSegment } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
 import { defaultBinding, validateBinding } from './role.js';
-import { guarded } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 /** rbac.SubjectsStrings: users, groups and service accounts (as namespace/name). */
 function subjectsStrings(subjects: any[] | undefined): [string, string, string] {

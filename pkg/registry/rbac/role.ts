@@ -2,7 +2,8 @@
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, invalidField, required, notSupported } from '../../api/field-errors.js';
 import { nameIsPathSegment, isDNS1123Subdomain } from '../../api/validation.js';
-import { createdAtPrinter, guarded } from '../../printers/workloads.js';
+import { createdAtPrinter } from '../../printers/workloads.js';
+import { guarded } from '../guarded.js';
 
 export const rbacGroup = 'rbac.authorization.k8s.io';
 

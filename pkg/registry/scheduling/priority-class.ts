@@ -2,7 +2,8 @@
 import type { ResourceDef, Strategy } from '../types.js';
 import { type FieldError, forbidden, notSupported } from '../../api/field-errors.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable, guarded } from '../../printers/workloads.js';
+import { immutable } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 /** The highest value a PriorityClass that is not a system one may have. */
 export const highestUserDefinablePriority = 1000000000;

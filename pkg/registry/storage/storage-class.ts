@@ -4,7 +4,8 @@ import { type FieldError, invalidField, notSupported, required, forbidden, tooLo
 import { deepEqual } from '../../api/meta.js';
 import { isQualifiedName } from '../../api/validation.js';
 import { col, nameColumn, ageColumn, age } from '../../printers/format.js';
-import { immutable, guarded } from '../../printers/workloads.js';
+import { immutable } from '../../api/validation.js';
+import { guarded } from '../guarded.js';
 
 const maxParameters = 512;
 const maxParametersSize = 256 * 1024;
