@@ -15,6 +15,7 @@ import type { Pod, Volume } from './types.js';
 import type { ObjectSource } from './object-source.js';
 import { ContainerConfigError, podFieldValue, resourceFieldValue, type NodeAllocatable } from './env.js';
 import type { Clock } from './config.js';
+import { memoryBytes } from './resources.js';
 
 const run = promisify(execFile);
 
@@ -110,7 +111,8 @@ export class VolumeManager {
       const dir = this.volumeDir(uid, 'emptyDir', v.name);
       fs.mkdirSync(dir, { recursive: true });
       if (v.emptyDir.medium === 'Memory') {
-        const size = v.emptyDir.sizeLimit ? String(v.emptyDir.sizeLimit) : String(ctx.node.memoryBytes);
+        // tmpfs takes a byte count; sizeLimit is a Kubernetes quantity (8Mi).
+        const size = String((v.emptyDir.sizeLimit !== undefined && memoryBytes(v.emptyDir.sizeLimit)) || ctx.node.memoryBytes);
         await ensureTmpfs(dir, size);
       }
       fs.chmodSync(dir, 0o777);

@@ -4,7 +4,7 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEtcd, type EtcdHandle } from '../harness/etcd.js';
+import { startEtcd, freePort, type EtcdHandle } from '../harness/etcd.js';
 import { startApiserver, type ApiserverHandle } from '../harness/apiserver.js';
 import { kubectlOK } from '../harness/kubectl.js';
 import { req } from '../harness/client.js';
@@ -93,6 +93,28 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
     assert.equal((await r.text()).trim(), 'web');
     const wide = await kubectlOK('1.33', api.kubeconfig, ['get', 'pod', 'web', '-o', 'wide']);
     assert.match(wide, new RegExp(`web\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${pod.status.podIP.replace(/\./g, '\\.')}\\s+${nodeName}`));
+  });
+
+  test('a hostNetwork pod shares the node network: its pod IP is the node IP', async () => {
+    const port = await freePort();
+    await createBoundPod(
+      api.url,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'hostnet', namespace: NS },
+        spec: {
+          hostNetwork: true,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: node.images.busybox, command: ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/etc'], readinessProbe: { tcpSocket: { port }, periodSeconds: 1 } }],
+        },
+      },
+      nodeName,
+    );
+    const pod = await waitForPod(api.url, NS, 'hostnet', (p) => containerStatus(p, 'c')?.ready === true, 60_000, 'ready');
+    assert.equal(pod.status.podIP, '127.0.0.1');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/hostname`)).status, 200);
+    await req(api.url, 'DELETE', `/api/v1/namespaces/${NS}/pods/hostnet`);
   });
 
   test('the echo server image answers with its pod name', async () => {
@@ -208,6 +230,8 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
       'echo "emptydir-writable=$(touch /work/x && echo yes)"',
       'echo "hosts=$(grep -c vol /etc/hosts)"',
       'echo "ro=$(touch /etc/cfg/new 2>/dev/null && echo no || echo yes)"',
+      'echo "memfs=$(grep " /mem " /proc/mounts | cut -d" " -f3)"',
+      'echo "resolv=$(grep -c "nameserver 10.96.0.10" /etc/resolv.conf) $(grep search /etc/resolv.conf)"',
       'echo "memlimit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"',
       'echo "cpuquota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)"',
       'exec sleep 3600',
@@ -245,6 +269,7 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
                 { name: 'podinfo', mountPath: '/etc/podinfo' },
                 { name: 'proj', mountPath: '/etc/proj' },
                 { name: 'work', mountPath: '/work' },
+                { name: 'mem', mountPath: '/mem' },
               ],
             },
             {
@@ -261,6 +286,7 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
             { name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
             { name: 'proj', projected: { sources: [{ configMap: { name: 'cfg', items: [{ key: 'color', path: 'color' }] } }, { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } }] } },
             { name: 'work', emptyDir: {} },
+            { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
           ],
         },
       },
@@ -290,6 +316,8 @@ describe('kubelet', { skip: support.ok ? false : support.why }, () => {
     assert.match(logs, /hosts=1/);
     assert.match(logs, /ro=yes/);
     assert.match(logs, /memlimit=67108864/);
+    assert.match(logs, /memfs=tmpfs/);
+    assert.match(logs, /resolv=1 search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
     assert.match(logs, /cpuquota=25000/);
     let secure = '';
     while (!secure.includes('tmp=')) {
