@@ -1,8 +1,8 @@
 /**
- * Streams through the apiserver's node proxy (pkg/apiserver/node-proxy.ts, mounted by a test
- * front until the apiserver's hooks land) to the kubelet and containerd, with stock kubectl 1.27
- * (SPDY/3.1) and 1.33 (websockets: v5.channel.k8s.io and the port-forward tunnel): logs (follow,
- * tail, timestamps, previous), exec with exit codes and stdin, attach and port-forward.
+ * Streams through the apiserver's node proxy (pkg/apiserver/node-proxy.ts) to the kubelet and
+ * containerd, with stock kubectl 1.27 (SPDY/3.1) and 1.33 (websockets: v5.channel.k8s.io and the
+ * port-forward tunnel): logs (follow, tail, timestamps, previous), exec with exit codes and stdin,
+ * attach and port-forward.
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,6 @@ import { startApiserver, type ApiserverHandle } from '../harness/apiserver.js';
 import { kubectl, kubectlOK, kubectlPath } from '../harness/kubectl.js';
 import { nodeTestsSupported, startNodeRuntime, type NodeRuntime } from '../harness/containerd.js';
 import { containerStatus, createBoundPod, kubeletConfigFor, nodeNameFor, startKubelet, waitForPod, type KubeletHandle } from '../harness/kubelet.js';
-import { startNodeProxyFront, type FrontHandle } from '../harness/node-proxy-front.js';
 
 const support = nodeTestsSupported();
 const NS = 'default';
@@ -21,13 +20,12 @@ let etcd: EtcdHandle;
 let api: ApiserverHandle;
 let node: NodeRuntime;
 let kubelet: KubeletHandle;
-let front: FrontHandle;
 let nodeName: string;
 
 /** Runs kubectl in the background until `until` matches its stdout (or the timeout), then stops it. */
 function kubectlUntil(version: string, args: string[], until: RegExp, timeoutMs = 20_000): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(kubectlPath(version), args, { env: { ...process.env, KUBECONFIG: front.kubeconfig } });
+    const p = spawn(kubectlPath(version), args, { env: { ...process.env, KUBECONFIG: api.kubeconfig } });
     let stdout = '';
     let stderr = '';
     const done = () => {
@@ -55,7 +53,6 @@ describe('kubelet streams', { skip: support.ok ? false : support.why }, () => {
     node = await startNodeRuntime({ name: 'streams' });
     nodeName = nodeNameFor('e2e-streams');
     kubelet = await startKubelet(kubeletConfigFor(node, api.kubeconfig, nodeName));
-    front = await startNodeProxyFront(api.url);
     const bb = node.images.busybox;
     const pods = [
       { name: 'web', spec: { containers: [{ name: 'web', image: bb, command: ['sh', '-c', 'echo first; echo second; exec httpd -f -p 8080 -h /etc'] }] } },
@@ -70,8 +67,6 @@ describe('kubelet streams', { skip: support.ok ? false : support.why }, () => {
 
   after(async () => {
     const step = (what: string) => process.env.KEELSON_TEST_LOG === '1' && process.stderr.write(`after: ${what}\n`);
-    step('front');
-    await front?.stop();
     step('kubelet');
     await kubelet?.stop().catch(() => undefined);
     step('node');
@@ -85,27 +80,27 @@ describe('kubelet streams', { skip: support.ok ? false : support.why }, () => {
 
   for (const v of ['1.27', '1.33']) {
     test(`kubectl ${v} logs: plain, --tail, --timestamps, -c, -f until exit, --previous`, async () => {
-      assert.equal(await kubectlOK(v, front.kubeconfig, ['logs', 'web']), 'first\nsecond\n');
-      assert.equal(await kubectlOK(v, front.kubeconfig, ['logs', 'web', '--tail=1']), 'second\n');
-      assert.match(await kubectlOK(v, front.kubeconfig, ['logs', 'web', '--timestamps', '--tail=1']), /^\d{4}-\d\d-\d\dT[\d:.]+Z second\n$/);
-      assert.equal(await kubectlOK(v, front.kubeconfig, ['logs', 'two', '-c', 'b']), 'from-b\n');
-      const noContainer = await kubectl(v, front.kubeconfig, ['logs', 'two', '-c', 'nope']);
+      assert.equal(await kubectlOK(v, api.kubeconfig, ['logs', 'web']), 'first\nsecond\n');
+      assert.equal(await kubectlOK(v, api.kubeconfig, ['logs', 'web', '--tail=1']), 'second\n');
+      assert.match(await kubectlOK(v, api.kubeconfig, ['logs', 'web', '--timestamps', '--tail=1']), /^\d{4}-\d\d-\d\dT[\d:.]+Z second\n$/);
+      assert.equal(await kubectlOK(v, api.kubeconfig, ['logs', 'two', '-c', 'b']), 'from-b\n');
+      const noContainer = await kubectl(v, api.kubeconfig, ['logs', 'two', '-c', 'nope']);
       assert.notEqual(noContainer.code, 0);
       assert.match(noContainer.stderr, /container nope is not valid for pod two/);
       // -f streams until the container exits.
-      const follow = await kubectl(v, front.kubeconfig, ['logs', '-f', 'short'], { timeoutMs: 30_000 });
+      const follow = await kubectl(v, api.kubeconfig, ['logs', '-f', 'short'], { timeoutMs: 30_000 });
       assert.equal(follow.code, 0, follow.stderr);
       assert.match(follow.stdout, /one\ntwo\n$/);
       const restarted = await waitForPod(api.url, NS, 'restarts', (x) => containerStatus(x, 'c')?.restartCount >= 1, 60_000, 'a restart');
       void restarted;
-      const previous = await kubectlOK(v, front.kubeconfig, ['logs', 'restarts', '--previous']);
+      const previous = await kubectlOK(v, api.kubeconfig, ['logs', 'restarts', '--previous']);
       assert.match(previous, /^run-\d+\n$/);
-      const current = await kubectl(v, front.kubeconfig, ['logs', 'restarts']);
+      const current = await kubectl(v, api.kubeconfig, ['logs', 'restarts']);
       assert.notEqual(current.stdout, previous);
     });
 
     test(`kubectl ${v} exec: output, exit code, stdin`, async () => {
-      const r = await kubectl(v, front.kubeconfig, ['exec', '-v=7', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+      const r = await kubectl(v, api.kubeconfig, ['exec', '-v=7', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
       assert.equal(r.code, 3, r.stderr);
       assert.equal(r.stdout, 'out\n');
       assert.match(r.stderr, /err\n/);
@@ -115,11 +110,11 @@ describe('kubelet streams', { skip: support.ok ? false : support.why }, () => {
         assert.match(r.stderr, /POST \S+\/pods\/web\/exec\?/);
         assert.match(r.stderr, /Response Status: 101 Switching Protocols/);
       }
-      assert.equal(await kubectlOK(v, front.kubeconfig, ['exec', 'web', '--', 'hostname']), 'web\n');
-      const cat = await kubectl(v, front.kubeconfig, ['exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo eof'], { input: 'line 1\nline 2\n' });
+      assert.equal(await kubectlOK(v, api.kubeconfig, ['exec', 'web', '--', 'hostname']), 'web\n');
+      const cat = await kubectl(v, api.kubeconfig, ['exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo eof'], { input: 'line 1\nline 2\n' });
       assert.equal(cat.code, 0, cat.stderr);
       assert.equal(cat.stdout, 'line 1\nline 2\neof\n');
-      const bad = await kubectl(v, front.kubeconfig, ['exec', 'two', '-c', 'b', '--', 'sh', '-c', 'echo $HOSTNAME; exit 0']);
+      const bad = await kubectl(v, api.kubeconfig, ['exec', 'two', '-c', 'b', '--', 'sh', '-c', 'echo $HOSTNAME; exit 0']);
       assert.equal(bad.code, 0);
       assert.equal(bad.stdout, 'two\n');
     });
@@ -130,7 +125,7 @@ describe('kubelet streams', { skip: support.ok ? false : support.why }, () => {
     });
 
     test(`kubectl ${v} port-forward reaches the pod`, async () => {
-      const p = spawn(kubectlPath(v), ['port-forward', 'pod/web', ':8080', '-v=6'], { env: { ...process.env, KUBECONFIG: front.kubeconfig } });
+      const p = spawn(kubectlPath(v), ['port-forward', 'pod/web', ':8080', '-v=6'], { env: { ...process.env, KUBECONFIG: api.kubeconfig } });
       let out = '';
       let err = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
