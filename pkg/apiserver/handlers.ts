@@ -273,7 +273,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
     case 'update': {
       const dryRun = dryRunOf(q);
       const body = decodeBody(req, sub === 'scale' ? undefined : def);
-      if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, () => body, dryRun, res);
+      if (sub === 'scale') return updateScale(ctx, def, ns, info.name!, () => body, dryRun, res, body.metadata?.resourceVersion ?? '');
       if (sub && sub !== 'status' && sub !== 'finalize') throw errors.methodNotSupported(gr, 'update');
       await checkBodyFields(req, res, def, body);
       const updated = await store.update(def, ns, info.name!, body, sub, { dryRun, fieldManager: fieldManagerOf(req), user: req.user });
@@ -298,7 +298,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       }
       const patchBody = parseJSON(req.body);
       const apply = (cur: KubeObject) => applyPatch(kind, cur, patchBody, def);
-      if (sub === 'scale') return updateScale({ ...ctx, store: storeForScale(store, manager) }, def, ns, info.name!, apply, dryRun, res);
+      if (sub === 'scale') return updateScale({ ...ctx, store: storeForScale(store, manager) }, def, ns, info.name!, apply, dryRun, res, patchPrecondition(kind, patchBody));
       if (sub && sub !== 'status') throw errors.methodNotSupported(gr, 'patch');
       const dups = mode === 'Ignore' ? [] : duplicateFields(req.body.toString('utf8')).map((f) => `duplicate field "${f}"`);
       if (dups.length && mode === 'Strict') throw errors.badRequest(`strict decoding error: ${dups.join(', ')}`);
@@ -313,7 +313,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
           warnings = (await validateFields(def, patched, mode, undefined, '')).warnings;
           return patched;
         },
-        { dryRun, fieldManager: manager, user: req.user },
+        { dryRun, fieldManager: manager, user: req.user, precondition: patchPrecondition(kind, patchBody) },
       );
       addWarnings(res, [...dups, ...warnings]);
       return respondObject(res, 200, def, r.object, { kind: 'json' }, q);
@@ -352,6 +352,16 @@ function cleanMeta(m: { resourceVersion?: string; continue?: string; remainingIt
   if (m.continue) out.continue = m.continue;
   if (m.remainingItemCount !== undefined) out.remainingItemCount = m.remainingItemCount;
   return out;
+}
+
+/** The resourceVersion a patch document itself sets ('' when it sets none): its precondition. */
+export function patchPrecondition(kind: BodyKind, patch: unknown): string {
+  if (kind === 'json-patch') {
+    const op = Array.isArray(patch) ? patch.find((o: any) => o?.path === '/metadata/resourceVersion' && (o.op === 'replace' || o.op === 'add' || o.op === 'test')) : undefined;
+    return typeof op?.value === 'string' ? op.value : '';
+  }
+  const rv = (patch as any)?.metadata?.resourceVersion;
+  return typeof rv === 'string' ? rv : '';
 }
 
 /** Applies a patch document of the given type to an object. */
@@ -415,7 +425,16 @@ function sendScale(res: ServerResponse, code: number, def: ResourceDef, parent: 
   return code;
 }
 
-async function updateScale(ctx: HandlerContext, def: ResourceDef, ns: string | undefined, name: string, change: (scale: KubeObject) => KubeObject, dryRun: boolean, res: ServerResponse): Promise<number> {
+async function updateScale(
+  ctx: HandlerContext,
+  def: ResourceDef,
+  ns: string | undefined,
+  name: string,
+  change: (scale: KubeObject) => KubeObject,
+  dryRun: boolean,
+  res: ServerResponse,
+  precondition: string,
+): Promise<number> {
   const r = await ctx.store.guaranteedUpdate(
     def,
     ns,
@@ -437,7 +456,7 @@ async function updateScale(ctx: HandlerContext, def: ResourceDef, ns: string | u
       if (!next.metadata.resourceVersion) delete next.metadata.resourceVersion;
       return next;
     },
-    { dryRun },
+    { dryRun, precondition },
   );
   return sendScale(res, 200, def, r.object);
 }

@@ -28,7 +28,7 @@ import { alwaysAllow } from '../auth/types.js';
 import type { AdmissionPlugin } from '../admission/types.js';
 import { AdmissionChain } from '../admission/types.js';
 import type { InflightLimiter } from './limits.js';
-import { lookupFromContext, handleNodeProxyUpgrade } from './node-proxy.js';
+import { lookupFromContext, handleNodeProxyUpgrade, closeNodeProxyStreams } from './node-proxy.js';
 
 export interface ApiserverConfig {
   /** etcd client URLs (`--etcd-servers`), several members allowed. */
@@ -296,6 +296,8 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   clearInterval(compactTimer);
   await stopEndpoints();
   watchAbort.abort();
+  // Upgraded exec/attach/port-forward sockets no longer belong to the HTTP server.
+  closeNodeProxyStreams();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -25,6 +25,12 @@ export interface WriteOptions {
   fieldManager?: string;
   /** The user making the request, for admission. */
   user?: UserInfo;
+  /**
+   * The resourceVersion the client made its write conditional on. Unset: the proposed object's
+   * own (a PUT's body). A patch passes what the patch itself sets ('' for none), so a patch
+   * that did not ask for a precondition is retried on a concurrent write instead of failing.
+   */
+  precondition?: string;
 }
 
 export interface ListOptions {
@@ -442,7 +448,7 @@ export class RegistryStore {
       if (proposed.metadata.name && proposed.metadata.name !== name) {
         throw errors.badRequest(`the name of the object (${proposed.metadata.name}) does not match the name on the URL (${name})`);
       }
-      const preconditionRV = proposed.metadata.resourceVersion;
+      const preconditionRV = opts.precondition !== undefined ? opts.precondition || undefined : proposed.metadata.resourceVersion;
       if (preconditionRV && preconditionRV !== currentRV) throw errors.conflict(this.gr(def), name, conflictMsg);
       const next = this.prepareUpdate(def, proposed, current, subresource);
       // managedFields: the updating manager takes what it changed (server-side apply, pkg/apiserver/managedfields).

@@ -337,3 +337,15 @@ test('pods by spec.nodeName: indexed lists and watches see binding as ADDED for 
   const after = await req(api.url, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b&resourceVersion=0');
   assert.deepEqual(after.body.items, []);
 });
+
+test('concurrent patches without a resourceVersion all land; a patch that sets a stale one gets 409', async () => {
+  const c = await req(api.url, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'many-patches' }, data: {} });
+  const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => req(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/many-patches', { data: { [`k${i}`]: String(i) } }, MERGE)));
+  assert.deepEqual(rs.map((r) => r.status), Array(10).fill(200));
+  const got = await req(api.url, 'GET', '/api/v1/namespaces/default/configmaps/many-patches');
+  assert.equal(Object.keys(got.body.data).length, 10);
+  const stale = await req(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/many-patches', { metadata: { resourceVersion: c.body.metadata.resourceVersion }, data: { x: '1' } }, MERGE);
+  assert.equal(stale.status, 409);
+  const staleJSON = await req(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/many-patches', [{ op: 'replace', path: '/metadata/resourceVersion', value: c.body.metadata.resourceVersion }], { 'Content-Type': 'application/json-patch+json' });
+  assert.equal(staleJSON.status, 409);
+});
