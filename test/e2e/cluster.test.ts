@@ -5,13 +5,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { up, down, defaultClusterOptions, type ClusterOptions } from '../../pkg/launcher/cluster.js';
 import { nodeTestsSupported } from '../harness/containerd.js';
-import { kubectl, kubectlOK } from '../harness/kubectl.js';
+import { kubectl, kubectlOK, kubectlPath } from '../harness/kubectl.js';
+import { repoRoot } from '../../pkg/launcher/paths.js';
 
 const support = nodeTestsSupported();
 const skip = !support.ok ? support.why : fs.existsSync('/sys/class/net/keelson0') ? 'a keelson cluster already runs on this machine' : undefined;
@@ -95,6 +97,65 @@ test('two nodes: a Deployment spreads across both behind a NodePort Service; DNS
     return /refused/i.test(r.stdout) ? r.stdout : undefined;
   }, 60_000);
   assert.match(refused, /refused/i);
+});
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const havePrometheus = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v prometheus']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('Prometheus scrapes every component of the live cluster: every target up', { skip: skip ?? (havePrometheus ? undefined : 'prometheus is not installed') }, async () => {
+  const root = repoRoot();
+  const dir = path.join(opts.stateDir, 'prometheus');
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync(path.join(root, 'deploy/prometheus/node-targets.sh'), ['--kubeconfig', kubeconfig, '--out', dir], { env: { ...process.env, KUBECTL: kubectlPath('1.33') } });
+  const config = fs
+    .readFileSync(path.join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')
+    .replaceAll('{{SCRAPE_INTERVAL}}', '1s')
+    .replaceAll('{{PKI_DIR}}', path.join(opts.stateDir, 'pki'))
+    .replaceAll('{{APISERVER}}', `10.200.0.1:${opts.apiPort}`)
+    .replaceAll('{{CONTROLLER_MANAGER}}', '127.0.0.1:10257')
+    .replaceAll('{{SCHEDULER}}', '127.0.0.1:10259')
+    .replaceAll('{{CLUSTER_DNS}}', '127.0.0.1:9153')
+    .replaceAll('{{NODE_TARGETS_DIR}}', dir);
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), config);
+  const port = await freeLoopbackPort();
+  const prom = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  try {
+    const targets = await until(
+      'every Prometheus target up',
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/targets`);
+        const active: { labels: { job: string }; health: string; lastError: string }[] = ((await r.json()) as any).data.activeTargets;
+        const jobs = new Set(active.map((t) => t.labels.job));
+        const complete = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'cluster-dns', 'kubelet', 'kube-proxy'].every((j) => jobs.has(j));
+        return complete && active.length >= 8 && active.every((t) => t.health === 'up') ? active : undefined;
+      },
+      90_000,
+    );
+    assert.equal(targets.filter((t) => t.labels.job === 'kubelet').length, 2);
+    assert.equal(targets.filter((t) => t.labels.job === 'kube-proxy').length, 2);
+    for (const series of ['apiserver_request_total', 'workqueue_depth', 'scheduler_pending_pods', 'kubelet_running_pods', 'kubeproxy_sync_proxy_rules_duration_seconds_count', 'coredns_dns_requests_total']) {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(series)}`);
+      const result = ((await r.json()) as any).data.result;
+      assert.ok(result.length > 0, `no ${series}`);
+    }
+  } finally {
+    prom.kill('SIGKILL');
+  }
 });
 
 test('down leaves no process, namespace, bridge, route or KUBE-* chain behind', { skip }, async () => {
