@@ -9,6 +9,9 @@ const { values: f } = parseFlags(process.argv.slice(2), {
   'secure-port': { type: 'string' },
   'tls-cert-file': { type: 'string' },
   'tls-private-key-file': { type: 'string' },
+  'kubelet-client-certificate': { type: 'string' },
+  'kubelet-client-key': { type: 'string' },
+  'kubelet-certificate-authority': { type: 'string' },
   'etcd-compaction-interval': { type: 'string' },
   'max-request-body-bytes': { type: 'string' },
   'advertise-address': { type: 'string' },
@@ -26,6 +29,9 @@ if (f['bind-address']) config.bindAddress = String(f['bind-address']);
 config.port = intFlag(f['secure-port'], 'secure-port') ?? config.port;
 if (f['tls-cert-file']) config.tlsCertFile = String(f['tls-cert-file']);
 if (f['tls-private-key-file']) config.tlsPrivateKeyFile = String(f['tls-private-key-file']);
+if (f['kubelet-client-certificate']) config.kubeletClientCertFile = String(f['kubelet-client-certificate']);
+if (f['kubelet-client-key']) config.kubeletClientKeyFile = String(f['kubelet-client-key']);
+if (f['kubelet-certificate-authority']) config.kubeletCAFile = String(f['kubelet-certificate-authority']);
 config.etcdCompactionIntervalMs = durationFlag(f['etcd-compaction-interval'], 'etcd-compaction-interval') ?? config.etcdCompactionIntervalMs;
 config.maxRequestBodyBytes = intFlag(f['max-request-body-bytes'], 'max-request-body-bytes') ?? config.maxRequestBodyBytes;
 config.watchBookmarkIntervalMs = durationFlag(f['watch-bookmark-interval'], 'watch-bookmark-interval') ?? config.watchBookmarkIntervalMs;

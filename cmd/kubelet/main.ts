@@ -24,6 +24,10 @@ const { values: f } = parseFlags(process.argv.slice(2), {
   'pod-logs-dir': { type: 'string' },
   address: { type: 'string' },
   port: { type: 'string' },
+  'tls-cert-file': { type: 'string' },
+  'tls-private-key-file': { type: 'string' },
+  'client-ca-file': { type: 'string' },
+  'authorization-mode': { type: 'string' },
   'cgroup-root': { type: 'string' },
   'max-pods': { type: 'string' },
   'node-status-update-frequency': { type: 'string' },
@@ -55,6 +59,14 @@ if (str('root-dir')) config.rootDir = str('root-dir')!;
 if (str('pod-logs-dir')) config.podLogsDir = str('pod-logs-dir')!;
 if (str('address')) config.address = str('address')!;
 config.port = intFlag(f.port, 'port') ?? config.port;
+if (str('tls-cert-file')) config.tlsCertFile = str('tls-cert-file');
+if (str('tls-private-key-file')) config.tlsPrivateKeyFile = str('tls-private-key-file');
+if (str('client-ca-file')) config.clientCAFile = str('client-ca-file');
+if (str('authorization-mode')) {
+  const mode = str('authorization-mode')!;
+  if (mode !== 'AlwaysAllow' && mode !== 'Webhook') throw new Error(`--authorization-mode: want AlwaysAllow or Webhook, got ${JSON.stringify(mode)}`);
+  config.authorizationMode = mode;
+}
 if (str('cgroup-root')) config.cgroupRoot = str('cgroup-root')!;
 config.maxPods = intFlag(f['max-pods'], 'max-pods') ?? config.maxPods;
 config.nodeStatusUpdateFrequencyMs = durationFlag(f['node-status-update-frequency'], 'node-status-update-frequency') ?? config.nodeStatusUpdateFrequencyMs;

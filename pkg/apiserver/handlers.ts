@@ -20,7 +20,7 @@ import { decodeProtobuf } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import type { UserInfo } from '../auth/types.js';
 import { parseFieldValidation, validateFields, duplicateFields } from './field-validation.js';
-import { NODE_PROXY_SUBRESOURCES, serveNodeProxy, lookupFromContext } from './node-proxy.js';
+import { NODE_PROXY_SUBRESOURCES, serveNodeProxy, lookupFromContext, type KubeletClientTLS } from './node-proxy.js';
 import { managerFromRequest, validateFieldManager, validatePatchOptions, serverSideApply, storeForScale } from './managedfields/request.js';
 
 export interface HandlerContext {
@@ -36,6 +36,8 @@ export interface HandlerContext {
   watchAbort: AbortSignal;
   /** How much a watch may have queued for a slow client before it is closed. */
   maxWatchBufferBytes: number;
+  /** The client certificate kubelets are dialed with (pods/log, exec, attach, portforward); plain http when unset. */
+  kubeletTLS?: KubeletClientTLS;
 }
 
 export interface Request {

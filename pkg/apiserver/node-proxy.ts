@@ -15,6 +15,7 @@
  * (upgraded sockets no longer belong to the HTTP server, so its close would wait for them).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as errors from '../api/errors.js';
@@ -25,7 +26,25 @@ import { proxyUpgrade } from '../kubelet/streaming.js';
 /** The subresources of pods this module serves. */
 export const NODE_PROXY_SUBRESOURCES = ['log', 'exec', 'attach', 'portforward'] as const;
 
+/**
+ * How the apiserver dials kubelets (--kubelet-client-certificate, --kubelet-client-key,
+ * --kubelet-certificate-authority): https with this client certificate, verifying the kubelet's
+ * serving certificate against `ca` when given (upstream skips verification without it).
+ */
+export interface KubeletClientTLS {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
+
+/** The TLS options for a kubelet connection. */
+export function kubeletTLSOptions(t: KubeletClientTLS): { cert: Buffer; key: Buffer; ca?: Buffer; rejectUnauthorized: boolean } {
+  return { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca } : {}), rejectUnauthorized: !!t.ca };
+}
+
 export interface NodeProxyLookup {
+  /** Set when kubelets are dialed with https. */
+  kubeletTLS?: KubeletClientTLS;
   /** The pod, or a NotFound StatusError. */
   getPod(namespace: string, name: string): Promise<Pod>;
   /** The node, or a NotFound StatusError. */
@@ -33,13 +52,14 @@ export interface NodeProxyLookup {
 }
 
 /** Looks pods and nodes up in the apiserver's own store. */
-export function lookupFromContext(ctx: Pick<HandlerContext, 'registry' | 'store'>): NodeProxyLookup {
+export function lookupFromContext(ctx: Pick<HandlerContext, 'registry' | 'store' | 'kubeletTLS'>): NodeProxyLookup {
   const def = (plural: string) => {
     const d = ctx.registry.lookup('', 'v1', plural);
     if (!d) throw errors.internalError(new Error(`no ${plural} resource registered`));
     return d;
   };
   return {
+    ...(ctx.kubeletTLS ? { kubeletTLS: ctx.kubeletTLS } : {}),
     getPod: async (namespace, name) => (await ctx.store.get(def('pods'), namespace, name)) as Pod,
     getNode: async (name) => (await ctx.store.get(def('nodes'), undefined, name)) as Node,
   };
@@ -83,7 +103,7 @@ export async function kubeletLocation(lookup: NodeProxyLookup, namespace: string
   const host = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   if (!host || !port) throw errors.badRequest(`node ${nodeName} has no kubelet address`);
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const base = `${lookup.kubeletTLS ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const ns = encodeURIComponent(namespace);
   const pn = encodeURIComponent(name);
   const out = new URLSearchParams();
@@ -134,7 +154,7 @@ export async function serveNodeProxy(lookup: NodeProxyLookup, req: { method: str
     if (req.method !== 'GET') throw errors.methodNotSupported({ group: '', resource: 'pods/log' }, req.method.toLowerCase());
     const target = await kubeletLocation(lookup, namespace, name, subresource, req.query);
     return await new Promise<number>((resolve) => {
-      const upstream = http.get(target, (kres) => {
+      const onResponse = (kres: IncomingMessage) => {
         const code = kres.statusCode ?? 500;
         if (code !== 200) {
           let text = '';
@@ -153,7 +173,8 @@ export async function serveNodeProxy(lookup: NodeProxyLookup, req: { method: str
           res.destroy();
           resolve(200);
         });
-      });
+      };
+      const upstream = lookup.kubeletTLS ? https.get(target, kubeletTLSOptions(lookup.kubeletTLS), onResponse) : http.get(target, onResponse);
       upstream.on('error', (e) => resolve(sendStatus(res, errors.internalError(new Error(`error dialing backend: ${e.message}`)))));
       // The client going away (kubectl logs -f interrupted) ends the kubelet request too.
       res.on('close', () => upstream.destroy());
@@ -199,7 +220,7 @@ export async function handleNodeProxyUpgrade(lookup: NodeProxyLookup, req: Incom
   try {
     if (gate) await gate(req, url.pathname, url.searchParams);
     const target = await kubeletLocation(lookup, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), m[3]!, url.searchParams);
-    proxyUpgrade(req, socket, head, target);
+    proxyUpgrade(req, socket, head, target, undefined, lookup.kubeletTLS ? kubeletTLSOptions(lookup.kubeletTLS) : undefined);
   } catch (e) {
     writeStatusOnSocket(socket, e);
   }

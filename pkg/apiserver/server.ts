@@ -39,6 +39,11 @@ export interface ApiserverConfig {
   /** Serve https with these (`--tls-cert-file`, `--tls-private-key-file`). Plain http when unset. */
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  /** `--kubelet-client-certificate`, `--kubelet-client-key`: kubelets are dialed with https and this client certificate. */
+  kubeletClientCertFile?: string;
+  kubeletClientKeyFile?: string;
+  /** `--kubelet-certificate-authority`: verifies kubelets' serving certificates. */
+  kubeletCAFile?: string;
   /** How often etcd is compacted (`--etcd-compaction-interval`); 0 turns compaction off. */
   etcdCompactionIntervalMs: number;
   /** Largest request body accepted (3 MiB upstream). */
@@ -137,6 +142,15 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     watchAbort: watchAbort.signal,
     maxWatchBufferBytes: 16 * 1024 * 1024,
+    ...(config.kubeletClientCertFile && config.kubeletClientKeyFile
+      ? {
+          kubeletTLS: {
+            cert: fs.readFileSync(config.kubeletClientCertFile),
+            key: fs.readFileSync(config.kubeletClientKeyFile),
+            ...(config.kubeletCAFile ? { ca: fs.readFileSync(config.kubeletCAFile) } : {}),
+          },
+        }
+      : {}),
   };
 
   // Wait for etcd and fill the watch caches before serving.

@@ -56,6 +56,13 @@ export interface KubeletConfig {
   address: string;
   /** --port: the kubelet server; 0 picks a free port. */
   port: number;
+  /** --tls-cert-file, --tls-private-key-file: serve https with these; plain http (and no auth) when unset. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** --client-ca-file: client certificates signed by this CA authenticate; others get 401. */
+  clientCAFile?: string;
+  /** --authorization-mode: AlwaysAllow, or Webhook (SubjectAccessReview to the apiserver). Used with TLS. */
+  authorizationMode: 'AlwaysAllow' | 'Webhook';
   /** --cgroup-root: pod cgroups go under <cgroupRoot>/kubepods. */
   cgroupRoot: string;
   /** --max-pods. */
@@ -103,6 +110,7 @@ export function defaultKubeletConfig(): KubeletConfig {
     podLogsDir: '/var/log/pods',
     address: '0.0.0.0',
     port: 10250,
+    authorizationMode: 'AlwaysAllow',
     cgroupRoot: '/',
     maxPods: 110,
     nodeStatusUpdateFrequencyMs: 10_000,

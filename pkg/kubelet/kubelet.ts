@@ -24,6 +24,7 @@ import { PodWorkers } from './pod-workers.js';
 import { StatusManager } from './status-manager.js';
 import { newKubeletMetrics } from './metrics.js';
 import { startKubeletServer } from './server.js';
+import { KubeletAuthorizer } from './auth.js';
 import { Relister, type RelistResult } from './pleg.js';
 import { collectGarbage } from './gc.js';
 
@@ -126,9 +127,21 @@ export async function run(userConfig: KubeletConfig, signal: AbortSignal): Promi
       config.address,
       config.port,
       signal,
+      config.tlsCertFile && config.tlsPrivateKeyFile
+        ? {
+            tlsCertFile: config.tlsCertFile,
+            tlsPrivateKeyFile: config.tlsPrivateKeyFile,
+            clientCAFile: config.clientCAFile,
+            authorizer: new KubeletAuthorizer({
+              nodeName: config.nodeName,
+              mode: config.authorizationMode,
+              subjectAccessReview: (review) => api!.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', review),
+            }),
+          }
+        : undefined,
     );
     config.port = port;
-    config.onListening?.({ address: config.address, port, url: `http://${config.address === '0.0.0.0' ? '127.0.0.1' : config.address}:${port}` });
+    config.onListening?.({ address: config.address, port, url: `${config.tlsCertFile && config.tlsPrivateKeyFile ? 'https' : 'http'}://${config.address === '0.0.0.0' ? '127.0.0.1' : config.address}:${port}` });
 
     const registered = await retry(signal, log, 'registering the node', () => nodeStatus.register());
     if (!registered) return;

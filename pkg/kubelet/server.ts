@@ -1,10 +1,13 @@
 /**
  * The kubelet's HTTP server (upstream pkg/kubelet/server): /healthz, /metrics, /stats/summary,
  * /pods, /containerLogs/{namespace}/{pod}/{container}, and /exec, /attach and /portForward (see
- * streaming.ts). Plain http for now, like the apiserver;
- * TLS and authorization arrive with the security work.
+ * streaming.ts). https when a serving certificate is configured, with client certificates
+ * verified against the client CA and requests authorized by auth.ts; plain http and no auth
+ * otherwise.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Pod } from './types.js';
@@ -14,6 +17,16 @@ import { getRuntimePod } from './runtime-state.js';
 import { readLogs } from './logs.js';
 import { summary } from './stats.js';
 import { handleStreamingUpgrade, refuseUpgrade } from './streaming.js';
+import type { KubeletAuthorizer } from './auth.js';
+
+/** The kubelet server's TLS and authorization (--tls-cert-file, --client-ca-file, --authorization-mode). */
+export interface ServerSecurity {
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  /** Without it no client certificate verifies, so every authenticated path answers 401. */
+  clientCAFile?: string;
+  authorizer: KubeletAuthorizer;
+}
 
 export interface ServerDeps {
   cri: CriClient;
@@ -70,9 +83,13 @@ async function containerLogFile(cri: CriClient, pod: Pod, container: string, pre
   return { file: latest.logPath, id: latest.id };
 }
 
-export function startKubeletServer(d: ServerDeps, address: string, port: number, signal: AbortSignal): Promise<{ server: http.Server; port: number }> {
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch((e) => {
+export function startKubeletServer(d: ServerDeps, address: string, port: number, signal: AbortSignal, security?: ServerSecurity): Promise<{ server: http.Server; port: number }> {
+  const app = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    void (async () => {
+      const denied = await security?.authorizer.check(req);
+      if (denied) throw new HttpError(denied.code, denied.message);
+      await handle(req, res);
+    })().catch((e) => {
       const code = e instanceof HttpError ? e.code : 500;
       if (code === 500) d.log.warn({ err: (e as Error).message, url: req.url }, 'kubelet server error');
       if (!res.headersSent) {
@@ -80,7 +97,19 @@ export function startKubeletServer(d: ServerDeps, address: string, port: number,
         res.end((e as Error).message);
       } else res.end();
     });
-  });
+  };
+  const server: http.Server = security
+    ? https.createServer(
+        {
+          cert: fs.readFileSync(security.tlsCertFile),
+          key: fs.readFileSync(security.tlsPrivateKeyFile),
+          ...(security.clientCAFile ? { ca: fs.readFileSync(security.clientCAFile) } : {}),
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        app,
+      )
+    : http.createServer(app);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet');
@@ -155,12 +184,19 @@ export function startKubeletServer(d: ServerDeps, address: string, port: number,
   server.on('upgrade', (req, socket, head) => {
     streams.add(socket);
     socket.once('close', () => streams.delete(socket));
-    handleStreamingUpgrade({ cri: d.cri, log: d.log, findPod: d.findPod }, req, socket, head).then(
-      (handled) => {
-        if (!handled) refuseUpgrade(socket, 404, '404 page not found');
-      },
-      (e) => refuseUpgrade(socket, 500, (e as Error).message),
-    );
+    const authorized = security ? security.authorizer.check(req) : Promise.resolve(undefined);
+    authorized
+      .then((denied) => {
+        if (!denied) return handleStreamingUpgrade({ cri: d.cri, log: d.log, findPod: d.findPod }, req, socket, head);
+        refuseUpgrade(socket, denied.code, denied.message);
+        return true;
+      })
+      .then(
+        (handled) => {
+          if (!handled) refuseUpgrade(socket, 404, '404 page not found');
+        },
+        (e) => refuseUpgrade(socket, 500, (e as Error).message),
+      );
   });
 
   return new Promise((resolve, reject) => {

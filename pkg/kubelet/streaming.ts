@@ -14,6 +14,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Pod } from './types.js';
 import type { CriClient } from '../cri/index.js';
@@ -126,9 +127,14 @@ export function refuseUpgrade(socket: Duplex, code: number, message: string): vo
 /**
  * Sends the client's request line and headers to `target` with a new path and pipes the two
  * connections together. Used by the kubelet (to the runtime) and by the apiserver (to the kubelet).
+ * An https target is dialed with TLS, with `tlsOptions` (client certificate, CA) when given.
  */
-export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: URL, log?: Logger): void {
-  const upstream = net.connect({ host: target.hostname, port: Number(target.port || 80) });
+export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: URL, log?: Logger, tlsOptions?: tls.ConnectionOptions): void {
+  const secure = target.protocol === 'https:';
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  const upstream: net.Socket = secure
+    ? tls.connect({ host, port: Number(target.port || 443), ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions })
+    : net.connect({ host, port: Number(target.port || 80) });
   const lines = [`${req.method} ${target.pathname}${target.search} HTTP/1.1`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
@@ -136,7 +142,9 @@ export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Bu
     lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
   }
   lines.push(`Host: ${target.host}`);
-  upstream.once('connect', () => {
+  let connected = false;
+  upstream.once(secure ? 'secureConnect' : 'connect', () => {
+    connected = true;
     upstream.write(lines.join('\r\n') + '\r\n\r\n');
     if (head.length) upstream.write(head);
     upstream.pipe(socket);
@@ -148,7 +156,7 @@ export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Bu
     socket.destroy();
   };
   upstream.on('error', (e) => {
-    if (!upstream.readyState || upstream.connecting) refuseUpgrade(socket, 502, `error dialing backend: ${e.message}`);
+    if (!connected) refuseUpgrade(socket, 502, `error dialing backend: ${e.message}`);
     else close(e);
   });
   socket.on('error', close);

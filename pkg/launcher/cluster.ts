@@ -146,6 +146,9 @@ export async function up(opts: ClusterOptions): Promise<string> {
       `--tls-cert-file=${pki.apiserverCert}`,
       `--tls-private-key-file=${pki.apiserverKey}`,
       `--client-ca-file=${pki.caCert}`,
+      `--kubelet-client-certificate=${pki.apiserverKubeletClientCert}`,
+      `--kubelet-client-key=${pki.apiserverKubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-account-issuer=https://kubernetes.default.svc.${opts.clusterDomain}`,
@@ -244,6 +247,10 @@ export async function up(opts: ClusterOptions): Promise<string> {
         `--cluster-domain=${opts.clusterDomain}`,
         `--cgroup-root=/keelson/${n.name}`,
         '--port=10250',
+        `--tls-cert-file=${kl.servingCert}`,
+        `--tls-private-key-file=${kl.servingKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        '--authorization-mode=Webhook',
       ],
     });
     start({

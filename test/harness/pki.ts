@@ -25,7 +25,10 @@ export interface SecureApiserver {
 }
 
 export interface SecureApiserverOptions {
-  nodes?: string[];
+  /** Nodes with kubeconfigs and serving certificates; addresses become serving-certificate SANs. */
+  nodes?: Array<string | { name: string; addresses?: string[] }>;
+  /** Dial kubelets with https and the apiserver-kubelet-client certificate, verified against the CA. */
+  kubeletClient?: boolean;
   /** Contents of a --token-auth-file. */
   tokenFile?: string;
   /** An EncryptionConfiguration object (written as JSON, which is YAML). */
@@ -37,7 +40,7 @@ export interface SecureApiserverOptions {
 export async function startSecureApiserver(etcdEndpoint: string, opts: SecureApiserverOptions = {}): Promise<SecureApiserver> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keelson-secure-'));
   const placeholder = 'https://127.0.0.1:6443';
-  const pki = await ensurePKI(path.join(dir, 'pki'), { server: placeholder, nodes: (opts.nodes ?? []).map((name) => ({ name })) });
+  const pki = await ensurePKI(path.join(dir, 'pki'), { server: placeholder, nodes: (opts.nodes ?? []).map((n) => (typeof n === 'string' ? { name: n } : n)) });
   const sec: SecurityOptions = {
     ...defaultSecurityOptions(),
     clientCAFile: pki.caCert,
@@ -64,6 +67,7 @@ export async function startSecureApiserver(etcdEndpoint: string, opts: SecureApi
     logLevel: 'silent',
     tlsCertFile: pki.apiserverCert,
     tlsPrivateKeyFile: pki.apiserverKey,
+    ...(opts.kubeletClient ? { kubeletClientCertFile: pki.apiserverKubeletClientCert, kubeletClientKeyFile: pki.apiserverKubeletClientKey, kubeletCAFile: pki.caCert } : {}),
     ...opts.overrides,
     onListening: (a) => resolveUrl(a.url),
   };

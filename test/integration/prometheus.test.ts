@@ -8,7 +8,8 @@
  * says), kube-controller-manager, kube-scheduler, cluster-dns, and kube-proxy's real run() with a
  * recording iptables executor (no rules reach the host). The kubelet needs containerd, so its target
  * is the kubelet's own metrics registry (pkg/kubelet/metrics.ts and pkg/cri/metrics.ts on a
- * component registry, as the kubelet builds it) served on loopback behind a Node object whose
+ * component registry, as the kubelet builds it) served over https with client certificates required
+ * on loopback behind a Node object whose
  * InternalIP and daemonEndpoints point at it. Kubelet and kube-proxy targets come from
  * deploy/prometheus/node-targets.sh, run with stock kubectl against the test apiserver.
  */
@@ -18,6 +19,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -62,7 +64,7 @@ let promURL = '';
 let prometheus: ChildProcess | undefined;
 let promLog = '';
 
-function listenOn(server: http.Server): Promise<string> {
+function listenOn(server: http.Server | https.Server): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
@@ -114,6 +116,11 @@ function udpQuery(port: number, name: string): Promise<void> {
 async function fetchMetrics(component: string): Promise<string> {
   if (component === 'kube-apiserver') {
     const r = await admin('GET', '/metrics');
+    assert.equal(r.status, 200, r.text);
+    return r.text;
+  }
+  if (component === 'kubelet') {
+    const r = await httpsRequest(`${urls.kubelet}/metrics`, { ca: fs.readFileSync(api.pki.caCert, 'utf8'), cert: fs.readFileSync(path.join(api.pki.dir, 'admin.crt'), 'utf8'), key: fs.readFileSync(path.join(api.pki.dir, 'admin.key'), 'utf8') });
     assert.equal(r.status, 200, r.text);
     return r.text;
   }
@@ -205,14 +212,16 @@ before(async () => {
   km.relistDuration.observe(0.01);
   cm.operations.inc({ operation_type: 'list_podsandbox' });
   cm.duration.observe({ operation_type: 'list_podsandbox' }, 0.003);
-  const kubeletServer = http.createServer((req, res) => {
+  // https with a client certificate required, as the kubelet serves (its serving certificate
+  // stands in as the apiserver's, which also names 127.0.0.1 and is signed by the cluster CA).
+  const kubeletServer = https.createServer({ cert: fs.readFileSync(api.pki.apiserverCert), key: fs.readFileSync(api.pki.apiserverKey), ca: fs.readFileSync(api.pki.caCert), requestCert: true, rejectUnauthorized: true }, (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
     void kubeletRegistry.metrics().then((body) => res.writeHead(200, { 'Content-Type': kubeletRegistry.contentType }).end(body));
   });
-  urls.kubelet = await listenOn(kubeletServer);
+  urls.kubelet = (await listenOn(kubeletServer)).replace(/^http:/, 'https:');
   cleanups.push(() => new Promise((r) => kubeletServer.close(r)));
 
   // The Node the kubelet would register: InternalIP and daemonEndpoints lead Prometheus to it.
