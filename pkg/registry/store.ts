@@ -13,7 +13,7 @@ import { validateObjectMeta, validateObjectMetaUpdate, nameIsDNSSubdomain } from
 import { type Selector, parseLabelSelector, SelectorParseError } from '../api/labels.js';
 import { type FieldSelector, parseFieldSelector, FieldSelectorParseError } from '../api/fields.js';
 import type { EtcdStore, StorageEvent } from '../storage/etcd-store.js';
-import { StorageError, isStorageError } from '../storage/errors.js';
+import { isStorageError } from '../storage/errors.js';
 import { WatchCache, type IndexFunc, type Trigger } from '../storage/watch-cache.js';
 import { type ResourceDef, groupVersion } from './types.js';
 import { AdmissionChain, type Operation } from '../admission/types.js';
@@ -253,7 +253,7 @@ export class RegistryStore {
   }
 
   /** The cache index a field selector pins to one value, if any. */
-  private triggerFor(def: ResourceDef, cache: WatchCache, fieldSelector?: string): Trigger | undefined {
+  private triggerFor(cache: WatchCache, fieldSelector?: string): Trigger | undefined {
     if (!fieldSelector) return undefined;
     let fs: FieldSelector;
     try {
@@ -308,7 +308,7 @@ export class RegistryStore {
             throw e;
           },
         )) {
-          const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
+          const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(cache, opts.fieldSelector));
           return { items: r.items.map((o) => this.out(def, clone(o))), resourceVersion: String(r.revision) };
         }
         const res = await this.etcd.list(prefix, { predicate: pred }, def.plural);
@@ -743,7 +743,7 @@ export class RegistryStore {
     let useEtcd = false;
     if (!rvStr || rvStr === '0') {
       // Start at the cache's current state, sent as ADDED events.
-      const snap = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(def, cache, opts.fieldSelector));
+      const snap = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(cache, opts.fieldSelector));
       startRV = snap.revision;
       if (opts.sendInitialEvents !== false) for (const o of snap.items) send({ type: 'ADDED', object: this.out(def, clone(o)) });
       delivered = startRV;
@@ -767,7 +767,7 @@ export class RegistryStore {
       (ev) => {
         if (!stopped) deliver(ev);
       },
-      this.triggerFor(def, cache, opts.fieldSelector),
+      this.triggerFor(cache, opts.fieldSelector),
     );
     if (unsubscribe) {
       return {
@@ -847,4 +847,3 @@ function gracefulSeconds(def: ResourceDef, o: StoredObject, options: DeleteOptio
   return Math.max(0, g);
 }
 
-export { StorageError };
