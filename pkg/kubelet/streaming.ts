@@ -160,8 +160,14 @@ export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Bu
     else close(e);
   });
   socket.on('error', close);
-  upstream.on('close', () => socket.destroy());
-  socket.on('close', () => upstream.destroy());
+  // When one side goes away, the other is ended rather than destroyed: destroy() would drop what
+  // is still buffered for it, such as the exit status at the very end of an exec stream.
+  const wind = (s: Duplex) => {
+    if (!s.destroyed && !s.writableEnded) s.end();
+    setTimeout(() => s.destroy(), 5_000).unref();
+  };
+  upstream.on('close', () => wind(socket));
+  socket.on('close', () => wind(upstream));
 }
 
 function bool(q: URLSearchParams, name: string): boolean {
