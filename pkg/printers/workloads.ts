@@ -2,10 +2,10 @@
  * Helpers shared by the printers of the non-core resources: the cell formats of upstream's
  * printers (pkg/printers/internalversion).
  */
-import type { LabelSelector, StoredObject } from '../api/types.js';
-import type { TableColumn, TablePrinter } from '../registry/types.js';
+import type { LabelSelector } from '../api/types.js';
+import type { TablePrinter } from '../registry/types.js';
 import { validateLabelSelector } from '../api/validation.js';
-import { col, nameColumn, translateTimestampSince } from './format.js';
+import { col, nameColumn } from './format.js';
 
 // ---------------------------------------------------------------------------------------------
 // Printing
@@ -92,43 +92,6 @@ export const createdAtPrinter: TablePrinter = {
   ],
   row: (obj) => [obj.metadata.name, obj.metadata.creationTimestamp ?? null],
 };
-
-/** The columns of upstream's Event printer (LAST SEEN … with NAME last, wide only). */
-export const eventColumns: TableColumn[] = [
-  col('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.'),
-  col('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future'),
-  col('Reason', 'string', 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.'),
-  col('Object', 'string', 'The object that this event is about.'),
-  col('Subobject', 'string', 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].', 1),
-  col('Source', 'string', 'The component reporting this event. Should be a short machine understandable string.', 1),
-  col('Message', 'string', 'A human-readable description of the status of this operation.'),
-  col('First Seen', 'string', 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', 1),
-  col('Count', 'string', 'The number of times this event has occurred.', 1),
-  { ...nameColumn, priority: 1 },
-];
-
-/** One row of upstream's Event printer, from an event in the core/v1 shape. */
-export function eventRow(ev: StoredObject, now: Date): unknown[] {
-  let first = translateTimestampSince(ev.firstTimestamp, now);
-  if (!ev.firstTimestamp) first = translateTimestampSince(ev.eventTime, now);
-  let last = translateTimestampSince(ev.lastTimestamp, now);
-  if (!ev.lastTimestamp) last = first;
-  let n: number = typeof ev.count === 'number' ? ev.count : 0;
-  if (ev.series) {
-    last = translateTimestampSince(ev.series.lastObservedTime, now);
-    n = count(ev.series.count);
-  } else if (n === 0) {
-    // Events of the new API are singletons without a count.
-    n = 1;
-  }
-  const io = ev.involvedObject ?? {};
-  const kind = String(io.kind ?? '').toLowerCase();
-  const target = io.name ? `${kind}/${io.name}` : kind;
-  const component = ev.source?.component || ev.reportingComponent || '';
-  const host = ev.source?.host || ev.reportingInstance || '';
-  const source = host ? `${component}, ${host}` : component;
-  return [last, ev.type ?? '', ev.reason ?? '', target, io.fieldPath ?? '', source, String(ev.message ?? '').trim(), first, n, ev.metadata.name];
-}
 
 /** Whether metav1.LabelSelectorAsSelector would fail on this selector. */
 export function selectorIsMalformed(ls: LabelSelector | undefined | null): boolean {

@@ -36,7 +36,8 @@ export function validateEvent(ev: StoredObject): FieldError[] {
   return errs;
 }
 
-const eventColumns: TableColumn[] = [
+/** The columns of upstream's Event printer (LAST SEEN … with NAME last, wide only); events.k8s.io shares them. */
+export const eventColumns: TableColumn[] = [
   col('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.'),
   col('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future'),
   col('Reason', 'string', "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),

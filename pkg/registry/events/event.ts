@@ -8,7 +8,7 @@ import type { KubeObject, StoredObject } from '../../api/types.js';
 import { type FieldError, invalidField, required } from '../../api/field-errors.js';
 import { deepEqual } from '../../api/meta.js';
 import { isDNS1123Subdomain, isQualifiedName } from '../../api/validation.js';
-import { eventColumns, eventRow } from '../../printers/workloads.js';
+import { eventColumns, eventRow } from '../core/event.js';
 import { immutable } from '../../api/validation.js';
 import { guarded } from '../guarded.js';
 
