@@ -8,16 +8,16 @@
  *   registry → per node: namespace, containerd, kubelet, kube-proxy, routes → cluster DNS →
  *   every node Ready.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensurePKI } from '../pki/pki.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
 import { RestClient, isAlreadyExists, isNotFound } from '../client/rest.js';
-import { CriClient } from '../cri/index.js';
 import { ProcessManager, waitFor, type ProcessSpec } from './process.js';
 import { stateLayout, repoRoot, binary } from './paths.js';
+import { startWorker, stopWorker } from './worker.js';
 import { defaultHostNetwork, ensureHostNetwork, ensureNodeNetwork, nodeNetwork, removeHostNetwork, removeNodeNetwork, listNodeNamespaces, type NodeNetwork } from './network.js';
 
 const exec = promisify(execFile);
@@ -62,24 +62,6 @@ function knownNodes(stateDir: string): string[] {
   } catch {
     return [];
   }
-}
-
-function renderTemplate(file: string, vars: Record<string, string>): string {
-  let text = fs.readFileSync(file, 'utf8');
-  for (const [k, v] of Object.entries(vars)) text = text.replaceAll(`{{${k}}}`, v);
-  return text;
-}
-
-/** Writes a file by renaming a temporary one next to it, unless it already holds `data`. */
-function writeAtomically(file: string, data: Buffer, mode: number): void {
-  try {
-    if (fs.readFileSync(file).equals(data)) return;
-  } catch {
-    // missing: write it
-  }
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data, { mode });
-  fs.renameSync(tmp, file);
 }
 
 function readEnvFile(f: string): Record<string, string> {
@@ -197,74 +179,27 @@ export async function up(opts: ClusterOptions): Promise<string> {
   start({ name: 'route-controller-host', command: node, args: [binary('keelson'), 'route-controller', `--kubeconfig=${pki.adminKubeconfig}`, `--addresses=${host.address}`] });
   for (const n of nodes) {
     await ensureNodeNetwork(host, n);
-    await exec('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1']).catch(() => undefined);
-    const nl = layout.node(n.name);
-    for (const d of [nl.dir, nl.containerdRoot, nl.containerdState, nl.runcRoot, nl.kubeletRoot, nl.cniConf, nl.cniHandoffConf, nl.cniCache, nl.ipam, nl.podLogs]) fs.mkdirSync(d, { recursive: true });
-    const handoffBin = path.join(nl.dir, 'cni', 'handoff-bin');
-    fs.mkdirSync(handoffBin, { recursive: true });
-    writeAtomically(path.join(handoffBin, 'keelson-handoff'), fs.readFileSync(path.join(root, 'deploy/cni/handoff/keelson-handoff')), 0o755);
-    if (!fs.existsSync(path.join(handoffBin, 'loopback'))) fs.symlinkSync('/usr/lib/cni/loopback', path.join(handoffBin, 'loopback'));
-    // containerd reloads its CNI conf dir on every write: a file written in place can be read half-written.
-    writeAtomically(path.join(nl.cniHandoffConf, '10-keelson-handoff.conflist'), fs.readFileSync(path.join(root, 'deploy/cni/handoff/10-keelson-handoff.conflist')), 0o644);
-    fs.writeFileSync(
-      nl.config,
-      renderTemplate(path.join(root, 'deploy/containerd/config.toml'), {
-        ROOT: nl.containerdRoot,
-        STATE: nl.containerdState,
-        SOCKET: nl.socket,
-        RUNC_ROOT: nl.runcRoot,
-        SANDBOX_IMAGE: pause,
-        CERTS_D: certsD,
-        CNI_BIN_DIR: handoffBin,
-        CNI_CONF_DIR: nl.cniHandoffConf,
-      }),
-    );
-    start({ name: `containerd-${n.name}`, command: 'containerd', args: ['--config', nl.config], netns: n.netnsPath });
-    const cri = new CriClient({ endpoint: nl.socket, requestTimeoutMs: 10_000 });
-    try {
-      await waitFor(`containerd on ${n.name}`, async () => fs.existsSync(nl.socket) && !!(await cri.version()), 60_000, alive(`containerd-${n.name}`)).catch((e) => fail(`containerd-${n.name}`, e));
-    } finally {
-      cri.close();
-    }
     const kl = pki.kubelets[n.name]!;
-    start({
-      name: `kubelet-${n.name}`,
-      command: node,
-      netns: n.netnsPath,
-      args: [
-        binary('kubelet'),
-        `--kubeconfig=${kl.kubeconfig}`,
-        `--hostname-override=${n.name}`,
-        `--node-ip=${n.address}`,
-        `--container-runtime-endpoint=unix://${nl.socket}`,
-        `--cni-conf-dir=${nl.cniConf}`,
-        '--cni-bin-dir=/usr/lib/cni',
-        `--cni-cache-dir=${nl.cniCache}`,
-        `--cni-ipam-data-dir=${nl.ipam}`,
-        `--root-dir=${nl.kubeletRoot}`,
-        `--pod-logs-dir=${nl.podLogs}`,
-        `--cluster-dns=${opts.dnsIP}`,
-        `--cluster-domain=${opts.clusterDomain}`,
-        `--cgroup-root=/keelson/${n.name}`,
-        '--port=10250',
-        `--tls-cert-file=${kl.servingCert}`,
-        `--tls-private-key-file=${kl.servingKey}`,
-        `--client-ca-file=${pki.caCert}`,
-        '--authorization-mode=Webhook',
-      ],
-    });
-    start({
-      name: `kube-proxy-${n.name}`,
-      command: node,
-      netns: n.netnsPath,
-      args: [binary('kube-proxy'), `--kubeconfig=${pki.kubeProxyKubeconfig}`, `--hostname-override=${n.name}`, `--cluster-cidr=${opts.clusterCIDR}`, `--metrics-bind-address=${n.address}:10249`],
-    });
-    start({
-      name: `route-controller-${n.name}`,
-      command: node,
-      netns: n.netnsPath,
-      args: [binary('keelson'), 'route-controller', `--kubeconfig=${pki.adminKubeconfig}`, `--node-name=${n.name}`, `--addresses=${n.address}`],
-    });
+    await startWorker(
+      pm,
+      {
+        name: n.name,
+        address: n.address,
+        netnsPath: n.netnsPath,
+        layout: layout.node(n.name),
+        caCert: pki.caCert,
+        kubeletKubeconfig: kl.kubeconfig,
+        servingCert: kl.servingCert,
+        servingKey: kl.servingKey,
+        kubeProxyKubeconfig: pki.kubeProxyKubeconfig,
+        clusterCIDR: opts.clusterCIDR,
+        dnsIP: opts.dnsIP,
+        clusterDomain: opts.clusterDomain,
+        pauseImage: pause,
+        certsD,
+      },
+      fail,
+    );
   }
 
   say('cluster DNS');
@@ -345,32 +280,8 @@ export async function down(opts: ClusterOptions & { reset?: boolean }): Promise<
   await stopNamed('kube-scheduler');
   await stopNamed('kube-controller-manager');
   for (const name of names) {
-    const nl = layout.node(name);
     const n = nodeNetworks(names.length).find((x) => x.name === name) ?? nodeNetwork(defaultHostNetwork, 0, name);
-    await stopNamed(`route-controller-${name}`);
-    await stopNamed(`kubelet-${name}`);
-    // Pods go before their containerd: otherwise shims and containers outlive it.
-    if (pm.running(`containerd-${name}`)) {
-      const cri = new CriClient({ endpoint: nl.socket, requestTimeoutMs: 10_000 });
-      try {
-        for (const sb of await cri.listPodSandbox({})) {
-          await cri.stopPodSandbox(sb.id).catch(() => undefined);
-          await cri.removePodSandbox(sb.id).catch(() => undefined);
-        }
-      } catch {
-        // containerd is not answering; the shims are killed below
-      } finally {
-        cri.close();
-      }
-    }
-    if (fs.existsSync(n.netnsPath)) await exec('nsenter', [`--net=${n.netnsPath}`, process.execPath, binary('kube-proxy'), '--cleanup']).catch(() => undefined);
-    await stopNamed(`kube-proxy-${name}`);
-    await stopNamed(`containerd-${name}`);
-    killByCmdline(nl.socket);
-    unmountUnder(nl.dir);
-    unmountUnder(nl.containerdState);
-    // Pod IPs were released with their sandboxes; what host-local still records is stale.
-    fs.rmSync(nl.ipam, { recursive: true, force: true });
+    await stopWorker(pm, { name, netnsPath: n.netnsPath, layout: layout.node(name) }, opts.log);
     await removeNodeNetwork(n);
   }
   for (const ns of await listNodeNamespaces()) await exec('ip', ['netns', 'del', ns]).catch(() => undefined);
@@ -390,36 +301,3 @@ export function status(opts: ClusterOptions): { name: string; pid?: number }[] {
   const pm = new ProcessManager(opts.stateDir);
   return pm.known().map((name) => ({ name, pid: pm.running(name) }));
 }
-
-function killByCmdline(needle: string): void {
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) process.kill(Number(e), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
-function unmountUnder(prefix: string): void {
-  let mounts: string[];
-  try {
-    mounts = fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
-      .filter((mp) => mp === prefix || mp.startsWith(prefix + '/'))
-      .sort((a, b) => b.length - a.length);
-  } catch {
-    return;
-  }
-  for (const mp of mounts) {
-    try {
-      execFileSync('umount', ['-l', mp]);
-    } catch {
-      // already gone
-    }
-  }
-}
-
