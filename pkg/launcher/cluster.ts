@@ -33,6 +33,8 @@ export interface ClusterOptions {
   clusterDomain: string;
   /** One line per step, as the user sees it. */
   log: (line: string) => void;
+  /** Run the control plane in one process and each node's kubelet and kube-proxy in another (pkg/launcher/all-in-one.ts). */
+  allInOne?: boolean;
 }
 
 export function defaultClusterOptions(stateDir: string): ClusterOptions {
