@@ -238,7 +238,8 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
     }
     case 'list': {
       const opts = listOptions(q);
-      const r = await store.list(def, ns, opts);
+      // The items are only serialized here, so they may share the watch cache's objects.
+      const r = await store.list(def, ns, opts, { shared: true });
       const meta = { resourceVersion: r.resourceVersion, continue: r.continue, remainingItemCount: r.remainingItemCount };
       if (out.kind === 'table') {
         sendJSON(res, 200, toTable(def, r.items, meta, parseIncludeObject(q.get('includeObject')), out.version));
@@ -538,6 +539,21 @@ async function createEviction(ctx: HandlerContext, def: ResourceDef, ns: string,
 }
 
 /**
+ * JSON lines of watch events, per event object: the store hands the same event object to every
+ * watcher of a cache event, so a fan-out to many watchers serializes it once.
+ */
+const encodedEvents = new WeakMap<WatchEvent, string>();
+
+function encodeEventJSON(ev: WatchEvent): string {
+  let line = encodedEvents.get(ev);
+  if (line === undefined) {
+    line = JSON.stringify({ type: ev.type, object: ev.object }) + '\n';
+    encodedEvents.set(ev, line);
+  }
+  return line;
+}
+
+/**
  * A watch: 200 with headers flushed at once, then one JSON event per line. Errors that happen
  * after the stream started arrive as an ERROR event carrying the Status, as upstream sends them.
  */
@@ -550,6 +566,7 @@ async function serveWatch(ctx: HandlerContext, def: ResourceDef, info: RequestIn
   const sendInitial = q.get('sendInitialEvents');
   const fieldSelector = [q.get('fieldSelector'), info.name ? `metadata.name=${info.name.replace(/[\\,=!]/g, (c) => '\\' + c)}` : undefined].filter(Boolean).join(',');
   const encode = (ev: WatchEvent): string => {
+    if (out.kind === 'json') return encodeEventJSON(ev);
     let obj: unknown = ev.object;
     if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
       if (out.kind === 'table') obj = toTable(def, [ev.object as StoredObject], {}, include, out.version);
@@ -599,6 +616,7 @@ async function serveWatch(ctx: HandlerContext, def: ResourceDef, info: RequestIn
         if (err) write({ type: 'ERROR', object: errors.toStatusError(err).status });
         finish();
       },
+      { shared: true },
     );
   } catch (e) {
     const se = errors.toStatusError(e);

@@ -42,6 +42,15 @@ export interface ListOptions {
   resourceVersionMatch?: string;
 }
 
+/** How a caller reads a list or watch. */
+export interface ReadOptions {
+  /**
+   * The caller only serializes what it gets (the HTTP handlers): items may share structure with
+   * the watch cache's objects and with other watchers' events, so they must not be modified.
+   */
+  shared?: boolean;
+}
+
 export interface ListResult {
   items: StoredObject[];
   resourceVersion: string;
@@ -122,6 +131,12 @@ function decodeContinue(token: string): ContinueToken {
 /** The store shared by every resource. One watch cache per storage prefix. */
 export class RegistryStore {
   private readonly caches = new Map<string, WatchCache>();
+  /**
+   * The last event handed to watchers, as served: a cache event fans out to every watcher of the
+   * resource one after another, and they all get this one object (and so its encoding, which the
+   * handlers memoize per event object).
+   */
+  private lastShared: { ev: StorageEvent; def: ResourceDef; type: WatchEventType; out: WatchEvent } | undefined;
   /** The admission chain every write goes through; empty unless the apiserver configures one. */
   admission = new AdmissionChain();
   /** Side effects per storage resource (`services` → IP and port allocation). */
@@ -208,6 +223,15 @@ export class RegistryStore {
     return { apiVersion: groupVersion(def), kind: def.kind, ...rest } as StoredObject;
   }
 
+  /**
+   * The object as served without copying what does not change: nested values are the cache's
+   * own, so the result must not be modified. Resources with a conversion get their own copy.
+   */
+  private outShared(def: ResourceDef, obj: StoredObject): StoredObject {
+    if (def.conversion) return this.out(def, clone(obj));
+    return this.out(def, obj);
+  }
+
   /** Reads one object straight from etcd. */
   async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<StoredObject> {
     const obj = await this.etcd.get(this.key(def, namespace, name), def.plural);
@@ -283,11 +307,12 @@ export class RegistryStore {
   }
 
   /**
-   * Lists objects. RV unset: a consistent read from etcd, paged with limit/continue. RV "0": from
-   * the watch cache. RV N: from the cache once it has caught up to N (NotOlderThan), or from
-   * etcd at exactly N with resourceVersionMatch=Exact.
+   * Lists objects. RV unset: a consistent read, from the watch cache once it has provably caught
+   * up with etcd (`WatchCache.waitUntilFresh`), else from etcd; with limit/continue, from etcd,
+   * paged at one revision. RV "0": from the watch cache. RV N: from the cache once it has caught
+   * up to N (NotOlderThan), or from etcd at exactly N with resourceVersionMatch=Exact.
    */
-  async list(def: ResourceDef, namespace: string | undefined, opts: ListOptions): Promise<ListResult> {
+  async list(def: ResourceDef, namespace: string | undefined, opts: ListOptions, read: ReadOptions = {}): Promise<ListResult> {
     const pred = this.compileSelectors(def, opts.labelSelector, opts.fieldSelector);
     const rv = opts.resourceVersion;
     const match = opts.resourceVersionMatch;
@@ -296,7 +321,17 @@ export class RegistryStore {
     if (opts.continue && rv && rv !== '0') throw errors.badRequest('specifying resource version is not allowed when using continue');
     if (rv && !/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
     const prefix = this.prefix(def, namespace);
+    const fromCache = (cache: WatchCache): ListResult => {
+      const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(cache, opts.fieldSelector));
+      return { items: r.items.map((o) => (read.shared ? this.outShared(def, o) : this.out(def, clone(o)))), resourceVersion: String(r.revision) };
+    };
     try {
+      if (!opts.continue && !opts.limit && (rv === undefined || rv === '')) {
+        const cache = this.cache(def);
+        if (await cache.waitUntilFresh().catch(() => false)) return fromCache(cache);
+        const res = await this.etcd.list(prefix, { predicate: pred }, def.plural);
+        return { items: res.items.map((o) => this.out(def, o)), resourceVersion: String(res.revision) };
+      }
       if (!opts.continue && rv !== undefined && rv !== '' && match !== 'Exact' && !(opts.limit && rv !== '0')) {
         const cache = this.cache(def);
         // A cache that has not seen N yet (no progress from etcd in time) leaves the list to
@@ -308,8 +343,7 @@ export class RegistryStore {
             throw e;
           },
         )) {
-          const r = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(cache, opts.fieldSelector));
-          return { items: r.items.map((o) => this.out(def, clone(o))), resourceVersion: String(r.revision) };
+          return fromCache(cache);
         }
         const res = await this.etcd.list(prefix, { predicate: pred }, def.plural);
         return { items: res.items.map((o) => this.out(def, o)), resourceVersion: String(res.revision) };
@@ -705,12 +739,23 @@ export class RegistryStore {
     return out;
   }
 
+  /** The served event for a storage event, shared by every watcher it goes to (see `lastShared`). */
+  private sharedEvent(def: ResourceDef, ev: StorageEvent, type: WatchEventType): WatchEvent {
+    const m = this.lastShared;
+    if (m && m.ev === ev && m.def === def && m.type === type) return m.out;
+    const out: WatchEvent = { type, object: this.outShared(def, ev.object) };
+    this.lastShared = { ev, def, type, out };
+    return out;
+  }
+
   /**
    * Watches a resource. Events after `resourceVersion` come from the watch cache when it still
    * holds them and straight from etcd otherwise; with RV unset or "0", the current objects come
    * first as ADDED. An object that stops matching the selectors is sent as DELETED.
+   * With `read.shared`, events (and the objects in them) may be the same for several watchers and
+   * share structure with the cache: they must not be modified.
    */
-  async watch(def: ResourceDef, namespace: string | undefined, opts: WatchOptions, send: (ev: WatchEvent) => void, onClose: (err?: unknown) => void): Promise<WatchHandle> {
+  async watch(def: ResourceDef, namespace: string | undefined, opts: WatchOptions, send: (ev: WatchEvent) => void, onClose: (err?: unknown) => void, read: ReadOptions = {}): Promise<WatchHandle> {
     const pred = this.compileSelectors(def, opts.labelSelector, opts.fieldSelector) ?? (() => true);
     const rvStr = opts.resourceVersion;
     if (rvStr && !/^\d+$/.test(rvStr)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rvStr)}`);
@@ -723,18 +768,19 @@ export class RegistryStore {
       const cur = ev.type !== 'DELETED' && pred(ev.object);
       const prev = ev.prevObject ? pred(ev.prevObject) : false;
       let out: WatchEvent | undefined;
+      const served = (type: WatchEventType): WatchEvent => (read.shared ? this.sharedEvent(def, ev, type) : { type, object: this.out(def, clone(ev.object)) });
       if (ev.type === 'ADDED') {
-        if (cur) out = { type: 'ADDED', object: this.out(def, clone(ev.object)) };
+        if (cur) out = served('ADDED');
       } else if (ev.type === 'MODIFIED') {
-        if (cur && prev) out = { type: 'MODIFIED', object: this.out(def, clone(ev.object)) };
-        else if (cur && !prev) out = { type: 'ADDED', object: this.out(def, clone(ev.object)) };
+        if (cur && prev) out = served('MODIFIED');
+        else if (cur && !prev) out = served('ADDED');
         else if (!cur && prev) {
           const last = clone(ev.prevObject!);
           last.metadata.resourceVersion = String(ev.revision);
           out = { type: 'DELETED', object: this.out(def, last) };
         }
       } else if (pred(ev.object)) {
-        out = { type: 'DELETED', object: this.out(def, clone(ev.object)) };
+        out = served('DELETED');
       }
       delivered = ev.revision;
       if (out) send(out);
@@ -745,7 +791,7 @@ export class RegistryStore {
       // Start at the cache's current state, sent as ADDED events.
       const snap = cache.list(pred, def.namespaced ? namespace : undefined, this.triggerFor(cache, opts.fieldSelector));
       startRV = snap.revision;
-      if (opts.sendInitialEvents !== false) for (const o of snap.items) send({ type: 'ADDED', object: this.out(def, clone(o)) });
+      if (opts.sendInitialEvents !== false) for (const o of snap.items) send({ type: 'ADDED', object: read.shared ? this.outShared(def, o) : this.out(def, clone(o)) });
       delivered = startRV;
     } else {
       startRV = Number(rvStr);

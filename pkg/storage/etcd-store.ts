@@ -125,6 +125,23 @@ export class EtcdStore {
   }
 
   /**
+   * At etcd's current revision: how many keys the prefix holds, and how many of them, up to
+   * which mod_revision, changed after `afterRevision`. Only keys travel back, not values.
+   */
+  async changedSince(prefix: string, afterRevision: number, type = ''): Promise<{ revision: number; count: number; changed: number; maxModRevision: number }> {
+    return this.timed('getCurrentResourceVersion', type, async () => {
+      const res = await this.client.kv
+        .range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), keys_only: true, min_mod_revision: afterRevision + 1 } as IRangeRequest)
+        .catch((e) => {
+          throw fromEtcdError(e, prefix);
+        });
+      let maxModRevision = 0;
+      for (const kv of res.kvs) maxModRevision = Math.max(maxModRevision, Number(kv.mod_revision));
+      return { revision: Number(res.header.revision), count: Number(res.count), changed: res.kvs.length, maxModRevision };
+    });
+  }
+
+  /**
    * Lists the keys under a prefix at one revision. With a limit, reads in batches until that many
    * objects matched, and tells where to continue.
    */

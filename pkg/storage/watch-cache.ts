@@ -36,6 +36,12 @@ export interface Trigger {
 export class WatchCache {
   /** The revision up to which this cache reflects etcd. */
   revision = 0;
+  /**
+   * The revision of the last event applied. `revision` can be ahead of it without an event: etcd's
+   * progress notifications, and freshness proven by `waitUntilFresh`, after which events of
+   * changes that cancelled out (a key created and deleted again) may still arrive below it.
+   */
+  private lastEvent = 0;
   private readonly objects = new Map<string, StoredObject>();
   private readonly events: StorageEvent[] = [];
   private eventsStart = 0;
@@ -95,6 +101,7 @@ export class WatchCache {
     this.events.length = 0;
     this.eventsStart = 0;
     this.revision = res.revision;
+    this.lastEvent = res.revision;
     this.windowStart = res.revision;
     this.stopWatch = await this.store.watch(
       this.prefix,
@@ -144,7 +151,8 @@ export class WatchCache {
   }
 
   private apply(ev: StorageEvent): void {
-    if (ev.revision <= this.revision) return;
+    if (ev.revision <= this.lastEvent) return;
+    this.lastEvent = ev.revision;
     const k = this.keyOf(ev.object);
     const before = this.objects.get(k);
     if (before) this.index(k, before, false);
@@ -163,7 +171,7 @@ export class WatchCache {
         this.eventsStart = 0;
       }
     }
-    this.revision = ev.revision;
+    if (ev.revision > this.revision) this.revision = ev.revision;
     for (const l of this.listeners) l(ev);
     for (const [name, byValue] of this.triggered) {
       const fn = this.opts.indexers![name]!;
@@ -209,22 +217,76 @@ export class WatchCache {
     });
   }
 
+  /**
+   * Waits until the cache holds etcd's current state of its prefix: upstream's consistent read
+   * from cache. Resolves false when it could not tell within the timeout; the caller then reads
+   * etcd.
+   *
+   * Upstream asks etcd for a progress notification on the watch stream. etcd before 3.4.31 and
+   * 3.5.13 may answer such a request before the stream's pending events (etcd#15220), and this
+   * repository runs 3.4.23, so instead one range request proves freshness: at etcd's current
+   * revision R, no key under the prefix changed after the cache's revision C and the prefix holds
+   * as many keys as the cache. Then the keys at R are those at C with the same values (a key
+   * created or changed after C would show a newer mod_revision; a deleted one would lower the
+   * count), so the cache's state at C is the state at R. Otherwise the cache waits for the events
+   * that etcd already has (up to the newest changed key, or any event when keys were only
+   * deleted) and checks again; the periodic progress notifications cover a prefix that keeps
+   * changing.
+   */
+  async waitUntilFresh(timeoutMs = 3000): Promise<boolean> {
+    await this.ready;
+    const deadline = Date.now() + timeoutMs;
+    let current = 0;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const c = this.revision;
+      const size = this.objects.size;
+      const r = await this.store.changedSince(this.prefix, c);
+      current = r.revision;
+      if (this.revision >= r.revision) return true;
+      if (this.revision === c && r.changed === 0 && r.count === size) {
+        // The state at c is the state at R: the cache is current as of R.
+        this.progress(r.revision);
+        return true;
+      }
+      const target = this.revision !== c ? 0 : r.maxModRevision > c ? r.maxModRevision : c + 1;
+      if (target === 0) continue;
+      if (!(await this.waitUntil(target, deadline))) return false;
+    }
+    return this.waitUntil(current, deadline);
+  }
+
+  private async waitUntil(rv: number, deadline: number): Promise<boolean> {
+    const left = deadline - Date.now();
+    if (left <= 0) return rv <= this.revision;
+    try {
+      await this.waitFor(rv, left);
+      return true;
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'FutureRevision') return false;
+      throw e;
+    }
+  }
+
   hasIndex(name: string): boolean {
     return this.indexes.has(name);
   }
 
   /** A snapshot of the objects, optionally of one namespace and of one index value. */
   list(filter?: (o: StoredObject) => boolean, namespace?: string, by?: Trigger): { items: StoredObject[]; revision: number } {
-    const items: StoredObject[] = [];
-    let source: Iterable<StoredObject> = this.objects.values();
+    const keyed: [string, StoredObject][] = [];
     const idx = by ? this.indexes.get(by.index) : undefined;
-    if (by && idx) source = [...(idx.get(by.value) ?? [])].map((k) => this.objects.get(k)!);
-    for (const o of source) {
-      if (namespace && o.metadata.namespace !== namespace) continue;
-      if (filter && !filter(o)) continue;
-      items.push(o);
-    }
-    items.sort((a, b) => cmpKey(this.keyOf(a), this.keyOf(b)));
+    const nsPrefix = namespace ? `${namespace}/` : undefined;
+    const consider = (k: string, o: StoredObject) => {
+      if (nsPrefix && !k.startsWith(nsPrefix)) return;
+      if (filter && !filter(o)) return;
+      keyed.push([k, o]);
+    };
+    if (by && idx) for (const k of idx.get(by.value) ?? []) consider(k, this.objects.get(k)!);
+    else for (const [k, o] of this.objects) consider(k, o);
+    // Keys sort as etcd orders them (byte order), so cached and etcd lists agree.
+    keyed.sort((a, b) => cmpKey(a[0], b[0]));
+    const items = new Array<StoredObject>(keyed.length);
+    for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]![1];
     return { items, revision: this.revision };
   }
 
@@ -235,14 +297,15 @@ export class WatchCache {
   /**
    * Subscribes to events after `afterRevision`. Returns undefined when that revision is older than
    * the window kept in memory: the caller must then read the history from etcd.
-   * Events before the subscription are replayed synchronously to `listener` first.
+   * Events before the subscription are replayed synchronously to `listener` first. Only events
+   * after `afterRevision` ever reach it (see `lastEvent` for later ones below it).
    */
-  subscribe(afterRevision: number, listener: CacheListener, trigger?: Trigger): (() => void) | undefined {
+  subscribe(afterRevision: number, onEvent: CacheListener, trigger?: Trigger): (() => void) | undefined {
     if (afterRevision < this.windowStart) return undefined;
-    for (let i = this.eventsStart; i < this.events.length; i++) {
-      const ev = this.events[i]!;
-      if (ev.revision > afterRevision) listener(ev);
-    }
+    const listener: CacheListener = (ev) => {
+      if (ev.revision > afterRevision) onEvent(ev);
+    };
+    for (let i = this.eventsStart; i < this.events.length; i++) listener(this.events[i]!);
     if (trigger && this.indexes.has(trigger.index)) {
       let byValue = this.triggered.get(trigger.index);
       if (!byValue) this.triggered.set(trigger.index, (byValue = new Map()));
