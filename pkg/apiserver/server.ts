@@ -27,7 +27,7 @@ import { authenticate, authorize, authorizationAttributes, type AuthConfig } fro
 import { alwaysAllow } from '../auth/types.js';
 import type { AdmissionPlugin } from '../admission/types.js';
 import { AdmissionChain } from '../admission/types.js';
-import type { InflightLimiter } from './limits.js';
+import { withRequestDeadline, defaultRequestTimeoutMs, type InflightLimiter } from './limits.js';
 import { lookupFromContext, handleNodeProxyUpgrade, closeNodeProxyStreams } from './node-proxy.js';
 
 export interface ApiserverConfig {
@@ -50,6 +50,8 @@ export interface ApiserverConfig {
   maxRequestBodyBytes: number;
   /** How often a watch that allows bookmarks gets one. */
   watchBookmarkIntervalMs: number;
+  /** How much a watch may have queued for a slow client before it is closed (16 MiB when unset). */
+  maxWatchBufferBytes?: number;
   logLevel: Level | 'silent';
   /** The address discovery reports in serverAddressByClientCIDRs. */
   advertiseAddress?: string;
@@ -73,6 +75,8 @@ export interface ApiserverConfig {
   afterStoreStart?: (store: RegistryStore, registry: Registry, signal: AbortSignal) => Promise<void>;
   /** `--max-requests-inflight` / `--max-mutating-requests-inflight`: answers 429 past the limits. */
   inflightLimiter?: InflightLimiter;
+  /** `--request-timeout`: non-long-running requests answer 504 after this (`?timeout=` may shorten it); 0 turns it off. */
+  requestTimeoutMs: number;
 }
 
 export function defaultApiserverConfig(): ApiserverConfig {
@@ -87,6 +91,7 @@ export function defaultApiserverConfig(): ApiserverConfig {
     serviceClusterIPRange: '10.96.0.0/12',
     serviceNodePortRange: '30000-32767',
     endpointReconcileIntervalMs: 10_000,
+    requestTimeoutMs: defaultRequestTimeoutMs,
   };
 }
 
@@ -141,7 +146,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
     bookmarkIntervalMs: config.watchBookmarkIntervalMs,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     watchAbort: watchAbort.signal,
-    maxWatchBufferBytes: 16 * 1024 * 1024,
+    maxWatchBufferBytes: config.maxWatchBufferBytes ?? 16 * 1024 * 1024,
     ...(config.kubeletClientCertFile && config.kubeletClientKeyFile
       ? {
           kubeletTLS: {
@@ -179,6 +184,7 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  app.use((req, res, next) => withRequestDeadline(req, res, next, config.requestTimeoutMs));
   app.use(async (req, res) => {
     const started = Date.now();
     res.on('finish', () => {
