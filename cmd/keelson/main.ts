@@ -9,6 +9,7 @@ import os from 'node:os';
 import { parseFlags, intFlag, runUntilSignal } from '../../pkg/util/flags.js';
 import { up, down, status, defaultClusterOptions } from '../../pkg/launcher/cluster.js';
 import { repoRoot } from '../../pkg/launcher/paths.js';
+import { addNode, join, leave, isWorkerState } from '../../pkg/launcher/join.js';
 import { runRouteController } from '../../pkg/hostgw/route-controller.js';
 import { newLogger } from '../../pkg/log/logger.js';
 import { hollowConfigFromFlags, hollowFlagUsage, run as runHollow } from '../../pkg/hollow/index.js';
@@ -17,8 +18,13 @@ const usage = `Usage: keelson <command> [flags]
 
 Commands:
   up [--nodes N] [--reset] [--state-dir DIR]   start a cluster on this machine (needs root)
+     [--apiserver-cert-extra-sans A,B]        more SANs for the apiserver certificate (first up)
   down [--reset] [--state-dir DIR]            stop it; --reset also deletes its state
   status [--state-dir DIR]                    show which processes run
+  add-node NAME --address IP --out DIR        (control plane) issue a worker's certificates
+                                              and write its join bundle
+  join --bundle DIR [--state-dir DIR]         (worker) start containerd, kubelet, kube-proxy
+                                              and routes here from a join bundle (needs root)
   hollow-nodes --kubeconfig F --count N       run N hollow (fake) nodes for scale tests
   route-controller --kubeconfig F [--node-name N] --addresses A,B   keep host-gw pod routes
 `;
@@ -29,8 +35,9 @@ const defaultState = process.env.KEELSON_STATE_DIR ?? path.join(repoRoot(), '.st
 async function main(): Promise<void> {
   switch (command) {
     case 'up': {
-      const { values: f } = parseFlags(argv, { nodes: { type: 'string' }, reset: { type: 'boolean' }, 'state-dir': { type: 'string' }, 'api-port': { type: 'string' } });
+      const { values: f } = parseFlags(argv, { nodes: { type: 'string' }, reset: { type: 'boolean' }, 'state-dir': { type: 'string' }, 'api-port': { type: 'string' }, 'apiserver-cert-extra-sans': { type: 'string' } });
       const opts = defaultClusterOptions(String(f['state-dir'] ?? defaultState));
+      opts.apiserverSANs = String(f['apiserver-cert-extra-sans'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
       opts.nodes = intFlag(f.nodes, 'nodes') ?? Number(process.env.NODES ?? 1);
       opts.apiPort = intFlag(f['api-port'], 'api-port') ?? opts.apiPort;
       if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 20) throw new Error('--nodes must be between 1 and 20');
@@ -47,7 +54,43 @@ async function main(): Promise<void> {
     }
     case 'down': {
       const { values: f } = parseFlags(argv, { reset: { type: 'boolean' }, 'state-dir': { type: 'string' } });
-      await down({ ...defaultClusterOptions(String(f['state-dir'] ?? defaultState)), reset: !!f.reset });
+      const stateDir = String(f['state-dir'] ?? defaultState);
+      // A joined worker's state: stop only what `join` started here.
+      if (isWorkerState(stateDir)) await leave({ stateDir, reset: !!f.reset, log: (l) => process.stdout.write(l + '\n') });
+      else await down({ ...defaultClusterOptions(stateDir), reset: !!f.reset });
+      return;
+    }
+    case 'add-node': {
+      const { values: f, positionals } = parseFlags(argv, { address: { type: 'string' }, out: { type: 'string' }, server: { type: 'string' }, 'state-dir': { type: 'string' } });
+      const name = positionals[0];
+      if (!name || positionals.length > 1) throw new Error('usage: keelson add-node NAME --address IP --out DIR');
+      if (!f.address || !f.out) throw new Error('keelson add-node needs --address and --out');
+      const defaults = defaultClusterOptions(String(f['state-dir'] ?? defaultState));
+      const s = await addNode({
+        stateDir: defaults.stateDir,
+        name,
+        address: String(f.address),
+        out: String(f.out),
+        server: f.server as string | undefined,
+        clusterCIDR: defaults.clusterCIDR,
+        dnsIP: defaults.dnsIP,
+        clusterDomain: defaults.clusterDomain,
+      });
+      process.stdout.write(`wrote the join bundle for ${s.nodeName} to ${String(f.out)}; it holds private keys.\nCopy it to the worker and run there, as root:\n  keelson join --bundle <dir>\n`);
+      return;
+    }
+    case 'join': {
+      const { values: f } = parseFlags(argv, { bundle: { type: 'string' }, 'state-dir': { type: 'string' } });
+      if (!f.bundle) throw new Error('keelson join needs --bundle DIR (written by keelson add-node on the control plane)');
+      if (os.userInfo().uid !== 0) throw new Error('keelson join needs root: it runs containerd and sets up pod networking');
+      const stateDir = String(f['state-dir'] ?? defaultState);
+      try {
+        const s = await join({ bundle: String(f.bundle), stateDir, log: (l) => process.stdout.write(l + '\n') });
+        process.stdout.write(`node ${s.nodeName} joined ${s.server} and is Ready\n`);
+      } catch (e) {
+        process.stderr.write(`keelson join failed: ${e instanceof Error ? e.message : String(e)}\nRun \`keelson down --state-dir ${stateDir}\` to clean up.\n`);
+        process.exit(1);
+      }
       return;
     }
     case 'status': {

@@ -33,6 +33,8 @@ export interface ClusterOptions {
   clusterDomain: string;
   /** One line per step, as the user sees it. */
   log: (line: string) => void;
+  /** More names and addresses for the apiserver's serving certificate (kubeadm's --apiserver-cert-extra-sans); used when it is first issued. */
+  apiserverSANs?: string[];
   /** Run the control plane in one process and each node's kubelet and kube-proxy in another (pkg/launcher/all-in-one.ts). */
   allInOne?: boolean;
 }
@@ -94,7 +96,7 @@ export async function up(opts: ClusterOptions): Promise<string> {
 
   say('certificates and kubeconfigs');
   const server = `https://${host.address}:${opts.apiPort}`;
-  const pki = await ensurePKI(layout.pki, { server, nodes: nodes.map((n) => ({ name: n.name, addresses: [n.address] })), apiserverSANs: [host.address] });
+  const pki = await ensurePKI(layout.pki, { server, nodes: nodes.map((n) => ({ name: n.name, addresses: [n.address] })), apiserverSANs: [host.address, ...(opts.apiserverSANs ?? [])] });
 
   say('host network and etcd');
   await ensureHostNetwork(host);

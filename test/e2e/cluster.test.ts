@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,8 @@ import path from 'node:path';
 import { up, down, defaultClusterOptions, type ClusterOptions } from '../../pkg/launcher/cluster.js';
 import { nodeTestsSupported } from '../harness/containerd.js';
 import { kubectl, kubectlOK, kubectlPath } from '../harness/kubectl.js';
-import { repoRoot } from '../../pkg/launcher/paths.js';
+import { repoRoot, binary } from '../../pkg/launcher/paths.js';
+import { defaultHostNetwork, ensureNodeNetwork, nodeNetwork, removeNodeNetwork } from '../../pkg/launcher/network.js';
 
 const support = nodeTestsSupported();
 const skip = !support.ok ? support.why : fs.existsSync('/sys/class/net/keelson0') ? 'a keelson cluster already runs on this machine' : undefined;
@@ -156,6 +157,60 @@ test('Prometheus scrapes every component of the live cluster: every target up', 
   } finally {
     prom.kill('SIGKILL');
   }
+});
+
+test('a third machine joins: keelson add-node on the control plane, keelson join on the worker, keelson down there', { skip }, async () => {
+  const keelson = binary('keelson');
+  const bundle = path.join(opts.stateDir, 'join-node-3');
+  const workerState = fs.mkdtempSync(path.join(os.tmpdir(), 'keelson-worker-'));
+  // The third "machine" is a network namespace on the bridge, as the launcher's own nodes are.
+  const machine = nodeNetwork(defaultHostNetwork, 2, 'node-3');
+  const added = execFileSync(process.execPath, [keelson, 'add-node', 'node-3', '--address', machine.address, '--out', bundle, '--state-dir', opts.stateDir]).toString();
+  assert.match(added, /join bundle for node-3/);
+  assert.equal(fs.statSync(path.join(bundle, 'kubelet.conf')).mode & 0o077, 0, 'the bundle keeps its keys private');
+  // Bad input is refused before anything is written.
+  const bad = spawnSync(process.execPath, [keelson, 'add-node', 'Not_A_Name', '--address', '10.200.0.99', '--out', path.join(opts.stateDir, 'bad'), '--state-dir', opts.stateDir], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /invalid node name/);
+  assert.ok(!fs.existsSync(path.join(opts.stateDir, 'bad')));
+
+  await ensureNodeNetwork(defaultHostNetwork, machine);
+  const onMachine = (args: string[]) => execFileSync('nsenter', [`--net=${machine.netnsPath}`, process.execPath, keelson, ...args], { timeout: 300_000 }).toString();
+  try {
+    assert.match(onMachine(['join', '--bundle', bundle, '--state-dir', workerState]), /node node-3 joined https:\/\/\S+ and is Ready/);
+    const node = JSON.parse(await k(['get', 'node', 'node-3', '-o', 'json']));
+    assert.equal(node.status.addresses.find((a: any) => a.type === 'InternalIP').address, machine.address);
+    const cidrs = JSON.parse(await k(['get', 'nodes', '-o', 'json'])).items.map((n: any) => n.spec.podCIDR);
+    assert.equal(new Set(cidrs).size, 3, `every node has its own pod CIDR: ${cidrs}`);
+
+    // A pod on the joined machine serves; a pod on another node reaches it over the host-gw routes,
+    // and the apiserver reaches its kubelet (exec) with the serving certificate from the bundle.
+    await k(['run', 'far', '--image=busybox', '--restart=Never', '--overrides={"spec":{"nodeName":"node-3"}}', '--', 'httpd', '-f', '-p', '8080', '-h', '/etc']);
+    const far = await until('the pod on node-3', async () => {
+      const p = JSON.parse(await k(['get', 'pod', 'far', '-o', 'json']));
+      return p.status.phase === 'Running' && p.status.podIP ? p : undefined;
+    });
+    assert.equal(await k(['exec', 'far', '--', 'cat', '/etc/hostname']).then((o) => o.trim()), 'far');
+    await k(['run', 'near', '--image=busybox', '--restart=Never', '--overrides={"spec":{"nodeName":"node-1"}}', '--', 'sleep', '3600']);
+    await until('the pod on node-1', async () => JSON.parse(await k(['get', 'pod', 'near', '-o', 'json'])).status.phase === 'Running');
+    // (No `wget -T`: Debian's static busybox wget segfaults with it.)
+    const answer = await until('node-1 → node-3 pod traffic', async () => {
+      const r = await kubectl('1.33', kubeconfig, ['exec', 'near', '--', 'wget', '-qO-', `http://${far.status.podIP}:8080/hostname`]);
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    }, 60_000);
+    assert.equal(answer, 'far');
+    await k(['delete', 'pod', 'far', 'near', '--wait=false']);
+  } finally {
+    spawnSync('nsenter', [`--net=${machine.netnsPath}`, process.execPath, keelson, 'down', '--state-dir', workerState], { stdio: 'ignore', timeout: 120_000 });
+  }
+  // Only what join started on the machine is gone: the worker's processes, not the cluster's.
+  const runDir = path.join(workerState, 'run');
+  for (const f of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) assert.fail(`${f} still has a pid file after down`);
+  assert.doesNotMatch(execFileSync('ps', ['-eo', 'args']).toString(), new RegExp(workerState.replace(/[/.]/g, '\\$&')));
+  assert.ok(JSON.parse(await k(['get', 'nodes', '-o', 'json'])).items.length >= 2, 'the control plane still answers');
+  await removeNodeNetwork(machine);
+  fs.rmSync(workerState, { recursive: true, force: true });
+  await k(['delete', 'node', 'node-3']);
 });
 
 test('down leaves no process, namespace, bridge, route or KUBE-* chain behind', { skip }, async () => {
