@@ -4,7 +4,7 @@
  * else the in-cluster ServiceAccount.
  */
 import fs from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './client-node.js';
 
 /** Loads the kubeconfig at `path`, or the default one when path is empty. */
 export function loadKubeConfig(path?: string): KubeConfig {

@@ -7,7 +7,8 @@
  * would lose fields. Controllers here handle objects exactly as they travel on the wire (the
  * `Wire<T>` shapes of pkg/api/types.ts), and this client sends them back unchanged.
  */
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type HttpMethod, RequestContext } from './client-node.js';
 import { fetch, type Dispatcher } from 'undici';
 import type { DeleteOptions, KubeObject, Status } from '../api/types.js';
 import { serverURL } from './kubeconfig.js';

@@ -8,7 +8,7 @@
  * Shared informers keep the manager's credentials, as upstream's do; only each controller's
  * reads and writes go out under its ServiceAccount.
  */
-import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { KubeConfig, type RequestContext } from '../client/client-node.js';
 import type { Logger } from 'pino';
 import type { ServiceAccount } from '../api/types.js';
 import { isAlreadyExists, isNotFound, RestClient, resources } from '../client/rest.js';

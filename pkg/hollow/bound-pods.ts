@@ -8,7 +8,8 @@
  * informer alone, on client-node's Watch: list in pages, watch from the list's resourceVersion
  * with bookmarks, re-watch from the last resourceVersion when the stream ends, relist on 410.
  */
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Watch } from '../client/client-node.js';
 import type { Logger } from 'pino';
 import type { Pod } from '../api/types.js';
 import { isGone, resources, type RestClient } from '../client/rest.js';

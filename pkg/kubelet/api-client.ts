@@ -4,7 +4,8 @@
  * the pods bound to this node. The listing goes through the same client, so listed and watched
  * objects have the same shape (timestamps as strings, as in pkg/api/types).
  */
-import { ListWatch, Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ListWatch, Watch } from '../client/client-node.js';
 import { ApiError, isApiError, RestClient } from '../client/rest.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
 import { kubernetesVersion } from '../apiserver/version.js';

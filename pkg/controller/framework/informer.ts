@@ -11,7 +11,8 @@
  * - objects are kept as they came on the wire (timestamps are strings), listed through the
  *   client here rather than client-node's typed APIs.
  */
-import { ListWatch, Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ListWatch, Watch } from '../../client/client-node.js';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../../api/types.js';
 import { resourcePath, type GroupVersionResource, type RestClient } from '../../client/rest.js';
