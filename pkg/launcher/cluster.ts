@@ -16,7 +16,7 @@ import { ensurePKI } from '../pki/pki.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
 import { RestClient, isAlreadyExists, isNotFound } from '../client/rest.js';
 import { ProcessManager, waitFor, type ProcessSpec } from './process.js';
-import { stateLayout, repoRoot, binary } from './paths.js';
+import { stateLayout, repoRoot, binary, readEnvFile } from './paths.js';
 import { startWorker, stopWorker } from './worker.js';
 import { defaultHostNetwork, ensureHostNetwork, ensureNodeNetwork, nodeNetwork, removeHostNetwork, removeNodeNetwork, listNodeNamespaces, type NodeNetwork } from './network.js';
 
@@ -66,15 +66,6 @@ function knownNodes(stateDir: string): string[] {
   } catch {
     return [];
   }
-}
-
-function readEnvFile(f: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
 }
 
 export async function up(opts: ClusterOptions): Promise<string> {

@@ -22,7 +22,7 @@ import { loadKubeConfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
 import { ProcessManager, waitFor } from './process.js';
-import { stateLayout } from './paths.js';
+import { stateLayout, readEnvFile } from './paths.js';
 import { startWorker, stopWorker } from './worker.js';
 
 /** What a worker needs to know about the cluster besides its credentials (join.json). */
@@ -58,15 +58,6 @@ const bundleFiles = {
   kubeProxy: 'kube-proxy.conf',
   certsD: 'certs.d',
 };
-
-function readEnvFile(f: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 export function validateNodeName(name: string): void {
   const errs = isDNS1123Subdomain(name);

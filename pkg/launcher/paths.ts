@@ -55,3 +55,13 @@ export function stateLayout(root: string): StateLayout {
     },
   };
 }
+
+/** Reads a KEY=value file such as hack/images/build.sh's images.env. */
+export function readEnvFile(f: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}

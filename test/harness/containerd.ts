@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './etcd.js';
 import { CriClient } from '../../pkg/cri/index.js';
 import { CniNetwork, parseNetworkConfig } from '../../pkg/cni/index.js';
+import { readEnvFile } from '../../pkg/launcher/paths.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -55,15 +56,6 @@ export interface ImagesHandle {
   pause: string;
   echo: string;
   stop(): Promise<void>;
-}
-
-function readEnvFile(f: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
 }
 
 async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
