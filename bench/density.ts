@@ -77,14 +77,14 @@ export function procSample(pid: number): ProcSample {
   }
 }
 
-interface Child {
+export interface Child {
   name: string;
   process: ChildProcess;
   stderr: () => string;
   stop(): Promise<void>;
 }
 
-function spawnComponent(name: string, args: string[]): Child {
+export function spawnComponent(name: string, args: string[], killAfterMs = 5000): Child {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
@@ -95,14 +95,14 @@ function spawnComponent(name: string, args: string[]): Child {
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
-      const killed = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const killed = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
       await new Promise((r) => proc.once('exit', r));
       clearTimeout(killed);
     },
   };
 }
 
-async function waitHTTP(url: string, child: Child, timeoutMs: number): Promise<void> {
+export async function waitHTTP(url: string, child: Child, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.process.exitCode !== null) throw new Error(`${child.name} exited: ${child.stderr()}`);

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(r.figures)) if (v !== null || !(k in latest) || latest[k] === null) latest[k] = v;
     notes.push(...r.notes);
   };
-  log('## Scheduler: pods onto fake Node objects through the real apiserver');
+  log('## Scheduler: pods onto hollow nodes through the real apiserver, controller-manager and scheduler');
   try {
     merge(await benchScheduler({ quick, log }));
   } catch (e) {

@@ -212,3 +212,20 @@ test('preemption with priorities only known through PriorityClasses (no admissio
   assert.deepEqual(t.client.deleted, ['default/low']);
   assert.equal(t.client.statusUpdates.at(-1)!.nominatedNodeName, 'n1');
 });
+
+test('binding cycles beyond maxBindingsInFlight wait their turn while scheduling goes on', async () => {
+  const t = testScheduler({ maxBindingsInFlight: 2 });
+  t.scheduler.onNodeAdd(makeNode('n1', { cpu: '64', pods: '110' }));
+  let open!: () => void;
+  t.client.bindGate = new Promise<void>((r) => (open = r));
+  for (let i = 0; i < 5; i++) submit(t, makePod(`p${i}`, { cpu: '100m' }));
+  for (let i = 0; i < 5; i++) await t.scheduler.scheduleOne();
+  // Every pod is assumed at once; only two bindings are on the wire.
+  assert.equal(t.scheduler.cache.getNodeInfo('n1')!.requested.milliCPU, 500);
+  await settle();
+  assert.equal(t.client.bindsInFlight, 2);
+  open();
+  await t.scheduler.drainBindings();
+  assert.equal(t.client.maxBindsInFlight, 2);
+  assert.deepEqual(t.client.binds.map((b) => b.pod).sort(), ['default/p0', 'default/p1', 'default/p2', 'default/p3', 'default/p4']);
+});

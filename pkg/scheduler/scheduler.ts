@@ -43,7 +43,18 @@ export interface SchedulerOptions {
   assumedPodTTLMs?: number;
   /** Unschedulable pods are retried after this long without a relevant event (default 5m). */
   podMaxInUnschedulablePodsDurationMs?: number;
+  /**
+   * Binding calls (PreBind and Bind) in flight at once (default 64). Upstream bounds them with the
+   * client's QPS; past this many, binding cycles wait their turn instead of flooding the
+   * apiserver into 429s. The scheduling cycle does not wait: pods stay assumed meanwhile.
+   */
+  maxBindingsInFlight?: number;
+  /** The scheduling loop yields to I/O (bindings, informer events) after this long of work (default 20ms). */
+  yieldEveryMs?: number;
 }
+
+export const DEFAULT_MAX_BINDINGS_IN_FLIGHT = 64;
+const DEFAULT_YIELD_EVERY_MS = 20;
 
 export interface ScheduleResult {
   suggestedHost: string;
@@ -80,6 +91,8 @@ export class Scheduler {
   private nextStartNodeIndex = 0;
   /** Binding cycles in flight, so shutdown can wait for them. */
   private readonly bindings = new Set<Promise<void>>();
+  private readonly bindSlots: Semaphore;
+  private readonly yieldEveryMs: number;
 
   constructor(o: SchedulerOptions) {
     this.listers = o.listers;
@@ -89,6 +102,8 @@ export class Scheduler {
     this.rand = o.rand ?? Math.random;
     this.metrics = o.metrics ?? noopMetrics;
     this.percentageOfNodesToScore = o.config.percentageOfNodesToScore;
+    this.bindSlots = new Semaphore(Math.max(1, o.maxBindingsInFlight ?? DEFAULT_MAX_BINDINGS_IN_FLIGHT));
+    this.yieldEveryMs = o.yieldEveryMs ?? DEFAULT_YIELD_EVERY_MS;
     this.cache = new SchedulerCache(o.clock, o.assumedPodTTLMs);
     const registry = o.registry ?? inTreeRegistry();
     for (const p of o.config.profiles) {
@@ -104,7 +119,7 @@ export class Scheduler {
         snapshot: () => this.snapshot,
         rand: this.rand,
         metrics: this.metrics,
-        percentageOfNodesToScore: p.percentageOfNodesToScore ?? o.config.percentageOfNodesToScore,
+        percentageOfNodesToScore: p.percentageOfNodesToScore,
       });
       this.profiles.set(p.schedulerName, fwk);
     }
@@ -246,16 +261,26 @@ export class Scheduler {
 
   // ---- the scheduling cycle ----
 
-  /** Upstream numFeasibleNodesToFind: all nodes up to 100, then an adaptive share. */
-  numFeasibleNodesToFind(percentage: number, numAllNodes: number): number {
+  /**
+   * How many feasible nodes a cycle looks for before it stops filtering (upstream
+   * numFeasibleNodesToFind): every node of a cluster under 100 nodes; else the profile's
+   * percentageOfNodesToScore, or the global one when the profile sets none, where 0 means
+   * adaptive (50% less 1% per 125 nodes, at least 5%); and never fewer than 100 nodes.
+   */
+  numFeasibleNodesToFind(profilePercentage: number | undefined, numAllNodes: number): number {
     if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
-    let p = percentage;
-    if (p <= 0) {
+    let p = profilePercentage ?? this.percentageOfNodesToScore;
+    if (p === 0) {
       p = 50 - Math.trunc(numAllNodes / 125);
       if (p < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND) p = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND;
     }
     const n = Math.trunc((numAllNodes * p) / 100);
     return n < MIN_FEASIBLE_NODES_TO_FIND ? MIN_FEASIBLE_NODES_TO_FIND : n;
+  }
+
+  /** Where the next cycle starts looking: nodes are tried round robin across cycles. */
+  get nextStartIndex(): number {
+    return this.nextStartNodeIndex;
   }
 
   /** Runs PreFilter and Filter; returns the feasible nodes and why the others failed. */
@@ -277,18 +302,25 @@ export class Scheduler {
       if (ni && fwk.runFilterPluginsWithNominatedPods(state, pod, ni).isSuccess()) return { feasible: [ni], diagnosis };
     }
     const feasible = this.findNodesThatPassFilters(fwk, state, pod, diagnosis, all);
+    // Every node gets its turn: the next cycle starts after the last node this one looked at.
+    if (all.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + feasible.length + diagnosis.nodeToStatus.size) % all.length;
     return { feasible, diagnosis };
   }
 
   private findNodesThatPassFilters(fwk: Framework, state: CycleState, pod: Pod, diagnosis: Diagnosis, nodes: NodeInfo[]): NodeInfo[] {
     const n = nodes.length;
     if (n === 0) return [];
-    const want = this.numFeasibleNodesToFind(fwk.percentageOfNodesToScore, n);
+    // Without scoring, the first feasible node is as good as any.
+    const want = fwk.hasScorePlugins() ? this.numFeasibleNodesToFind(fwk.percentageOfNodesToScore, n) : 1;
+    const start = this.nextStartNodeIndex;
+    if (!fwk.hasFilterPlugins()) {
+      const out: NodeInfo[] = new Array(want);
+      for (let i = 0; i < want; i++) out[i] = nodes[(start + i) % n]!;
+      return out;
+    }
     const feasible: NodeInfo[] = [];
-    let processed = 0;
     for (let i = 0; i < n && feasible.length < want; i++) {
-      const ni = nodes[(this.nextStartNodeIndex + i) % n]!;
-      processed++;
+      const ni = nodes[(start + i) % n]!;
       const s = fwk.runFilterPluginsWithNominatedPods(state, pod, ni);
       if (s.isSuccess()) {
         feasible.push(ni);
@@ -298,7 +330,6 @@ export class Scheduler {
       diagnosis.nodeToStatus.set(ni.name, s);
       if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
     }
-    this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % n;
     return feasible;
   }
 
@@ -471,9 +502,15 @@ export class Scheduler {
     try {
       const permit = await fwk.waitOnPermit(assumed);
       if (!permit.isSuccess()) return await fail(permit);
-      const pre = await fwk.runPreBindPlugins(state, assumed, node);
-      if (!pre.isSuccess()) return await fail(pre);
-      const bind = await fwk.runBindPlugins(state, assumed, node);
+      await this.bindSlots.acquire();
+      let bind: Status;
+      try {
+        const pre = await fwk.runPreBindPlugins(state, assumed, node);
+        if (!pre.isSuccess()) return await fail(pre);
+        bind = await fwk.runBindPlugins(state, assumed, node);
+      } finally {
+        this.bindSlots.release();
+      }
       if (!bind.isSuccess()) return await fail(bind.isSkip() ? Status.error(new Error('no bind plugin bound the pod')) : bind);
       this.cache.finishBinding(assumed);
       this.queue.done(assumed);
@@ -512,7 +549,14 @@ export class Scheduler {
     const onAbort = () => this.queue.close();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      let since = performance.now();
       while (!signal.aborted) {
+        // Popping a queued pod resolves at once, so without this the loop would only run
+        // microtasks while a backlog lasts: bindings and informer events would wait for it all.
+        if (performance.now() - since >= this.yieldEveryMs) {
+          await new Promise((r) => setImmediate(r));
+          since = performance.now();
+        }
         try {
           if (!(await this.scheduleOne(signal))) break;
         } catch (e) {
@@ -525,6 +569,27 @@ export class Scheduler {
       await Promise.all([flushes, cleanup]);
       await this.drainBindings();
     }
+  }
+}
+
+/** A counting semaphore: at most `n` holders, the rest wait in order. */
+class Semaphore {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> | void {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    return new Promise((r) => this.waiting.push(r));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
   }
 }
 

@@ -37,6 +37,11 @@ export class SchedulerCache {
   generation = nextGeneration();
   /** Changes when nodes are added or removed (the snapshot's node order depends on it). */
   nodeSetGeneration = nextGeneration();
+  /**
+   * Changes when a pod with pod (anti-)affinity comes or goes: only then must a snapshot redo
+   * its lists of nodes with such pods (most pods have none, and most cycles skip the work).
+   */
+  affinityGeneration = nextGeneration();
 
   constructor(
     private readonly clock: Clock,
@@ -59,7 +64,9 @@ export class SchedulerCache {
 
   private addPodToNode(pod: Pod): void {
     const nodeName = pod.spec?.nodeName ?? '';
-    this.nodeInfoFor(nodeName).addPod(new PodInfo(pod));
+    const pi = new PodInfo(pod);
+    this.nodeInfoFor(nodeName).addPod(pi);
+    if (pi.hasAffinity()) this.affinityGeneration = nextGeneration();
     this.touch();
   }
 
@@ -68,6 +75,8 @@ export class SchedulerCache {
     const ni = this.nodes.get(nodeName);
     if (!ni) return;
     ni.removePod(pod);
+    const a = pod.spec?.affinity;
+    if (a && (a.podAffinity || a.podAntiAffinity)) this.affinityGeneration = nextGeneration();
     if (!ni.node && ni.pods.length === 0) this.nodes.delete(nodeName);
     this.touch();
   }

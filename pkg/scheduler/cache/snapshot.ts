@@ -21,17 +21,24 @@ export class Snapshot implements SharedLister {
   private withAntiAffinity: NodeInfo[] = [];
   private generation = -1;
   private nodeSetGeneration = -1;
+  private affinityGeneration = -1;
 
   /** Brings the snapshot up to date with the cache (cheap when nothing changed). */
   update(cache: SchedulerCache): void {
     if (cache.generation === this.generation) return;
-    if (cache.nodeSetGeneration !== this.nodeSetGeneration) {
+    const nodeSetChanged = cache.nodeSetGeneration !== this.nodeSetGeneration;
+    if (nodeSetChanged) {
       this.nodeList = zoneInterleaved(cache.nodeInfos());
       this.byName = new Map(this.nodeList.map((n) => [n.name, n]));
       this.nodeSetGeneration = cache.nodeSetGeneration;
     }
-    this.withAffinity = this.nodeList.filter((n) => n.podsWithAffinity.length > 0);
-    this.withAntiAffinity = this.nodeList.filter((n) => n.podsWithRequiredAntiAffinity.length > 0);
+    // The NodeInfos are shared with the cache, so only the derived lists need redoing, and
+    // only when the node set or the pods with affinity changed.
+    if (nodeSetChanged || cache.affinityGeneration !== this.affinityGeneration) {
+      this.withAffinity = this.nodeList.filter((n) => n.podsWithAffinity.length > 0);
+      this.withAntiAffinity = this.nodeList.filter((n) => n.podsWithRequiredAntiAffinity.length > 0);
+      this.affinityGeneration = cache.affinityGeneration;
+    }
     this.generation = cache.generation;
   }
 

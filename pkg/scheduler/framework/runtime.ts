@@ -65,7 +65,7 @@ export interface FrameworkOptions {
   snapshot: () => SharedLister;
   rand?: () => number;
   metrics?: PluginMetrics;
-  /** Percentage of nodes to score (0: adaptive, as upstream). */
+  /** The profile's percentage of nodes to score; unset: the configuration's global one (0 there: adaptive). */
   percentageOfNodesToScore?: number;
 }
 
@@ -108,7 +108,7 @@ export class Framework implements Handle {
   readonly clock: Clock;
   readonly rand: () => number;
   readonly metrics: PluginMetrics;
-  readonly percentageOfNodesToScore: number;
+  readonly percentageOfNodesToScore: number | undefined;
   private readonly snapshotFn: () => SharedLister;
   private readonly instances = new Map<string, Plugin>();
   readonly preEnqueuePlugins: PreEnqueuePlugin[];
@@ -136,7 +136,7 @@ export class Framework implements Handle {
     this.rand = o.rand ?? Math.random;
     this.metrics = o.metrics ?? { preemptionAttempt: () => {}, preemptionVictims: () => {} };
     this.snapshotFn = o.snapshot;
-    this.percentageOfNodesToScore = o.percentageOfNodesToScore ?? 0;
+    this.percentageOfNodesToScore = o.percentageOfNodesToScore;
     const instance = (name: string): Plugin => {
       let p = this.instances.get(name);
       if (!p) {
@@ -253,7 +253,9 @@ export class Framework implements Handle {
    * Both must pass (upstream RunFilterPluginsWithNominatedPods).
    */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
-    const nominated = this.nominator.nominatedPodsForNode(nodeInfo.name).filter((pi) => podPriority(pi.pod) >= podPriority(pod) && pi.uid !== pod.metadata?.uid);
+    const onNode = this.nominator.nominatedPodsForNode(nodeInfo.name);
+    if (onNode.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
+    const nominated = onNode.filter((pi) => podPriority(pi.pod) >= podPriority(pod) && pi.uid !== pod.metadata?.uid);
     if (nominated.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
     const stateWith = state.clone();
     const infoWith = nodeInfo.clone();
@@ -279,6 +281,10 @@ export class Framework implements Handle {
       reasons.push(...r.status.reasons);
     }
     return { result, status: Status.unschedulable(...reasons) };
+  }
+
+  hasFilterPlugins(): boolean {
+    return this.filterPlugins.length > 0;
   }
 
   hasScorePlugins(): boolean {

@@ -4,7 +4,7 @@
  */
 import type { Pod } from '../api-types.js';
 import type { Handle, ScorePlugin } from '../framework/interface.js';
-import type { CycleState } from '../framework/cycle-state.js';
+import type { CycleState, StateData } from '../framework/cycle-state.js';
 import type { Status } from '../framework/status.js';
 import { MAX_NODE_SCORE, type NodeInfo } from '../framework/types.js';
 import { normalizedImageName } from '../cache/cache.js';
@@ -19,15 +19,34 @@ export class ImageLocality implements ScorePlugin {
 
   constructor(private readonly handle: Handle) {}
 
-  score(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): number | Status {
-    const totalNodes = this.handle.snapshot().list().length;
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-    let sum = 0;
-    for (const c of containers) {
-      const st = nodeInfo.imageStates.get(normalizedImageName(c.image ?? ''));
-      if (st && totalNodes > 0) sum += Math.trunc(st.size * (st.nodes.size / totalNodes));
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number | Status {
+    // What depends on the pod only is worked out on its first node and kept for the cycle.
+    let ps = state.read<PodImages>(stateKey);
+    if (!ps) {
+      const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+      ps = new PodImages(containers.map((c) => normalizedImageName(c.image ?? '')), this.handle.snapshot().list().length);
+      state.write(stateKey, ps);
     }
-    return calculatePriority(sum, containers.length);
+    let sum = 0;
+    if (ps.totalNodes > 0 && nodeInfo.imageStates.size > 0) {
+      for (const name of ps.images) {
+        const st = nodeInfo.imageStates.get(name);
+        if (st) sum += Math.trunc(st.size * (st.nodes.size / ps.totalNodes));
+      }
+    }
+    return calculatePriority(sum, ps.images.length);
+  }
+}
+
+const stateKey = 'Score' + Names.ImageLocality;
+
+class PodImages implements StateData {
+  constructor(
+    readonly images: string[],
+    readonly totalNodes: number,
+  ) {}
+  clone(): StateData {
+    return this;
   }
 }
 

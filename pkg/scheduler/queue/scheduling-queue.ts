@@ -220,10 +220,12 @@ export class SchedulingQueue {
   /** A cluster event: pods waiting for it go back to activeQ (or backoffQ if still backing off). */
   moveAllToActiveOrBackoffQueue(event: ClusterEvent, preCheck?: (pod: Pod) => boolean): void {
     const interested = this.opts.isInterested;
-    const pods = [...this.unschedulable.values()].filter(
-      (q) => !q.gated && (!preCheck || preCheck(q.podInfo.pod)) && (q.unschedulablePlugins.size === 0 || !interested || interested(q, event)),
-    );
-    for (const k of this.inFlight.keys()) this.inFlightDirty.add(k);
+    const pods: QueuedPodInfo[] = [];
+    for (const q of this.unschedulable.values()) {
+      if (!q.gated && (!preCheck || preCheck(q.podInfo.pod)) && (q.unschedulablePlugins.size === 0 || !interested || interested(q, event))) pods.push(q);
+    }
+    // Pods in flight need no marking: movePods records the cycle, and a pod whose attempt
+    // started before it goes to backoffQ rather than unschedulablePods when it fails.
     this.movePods(pods, event);
   }
 
@@ -232,11 +234,11 @@ export class SchedulingQueue {
    * (upstream getUnschedulablePodsWithMatchingAffinityTerm).
    */
   assignedPodAdded(pod: Pod): void {
-    const nsLabels = this.opts.namespaceLabels?.(pod.metadata?.namespace ?? '');
-    const matching = [...this.unschedulable.values()].filter(
-      (q) => !q.gated && q.podInfo.requiredAffinityTerms.some((t) => termMatches(t, pod, nsLabels)),
-    );
-    for (const k of this.inFlight.keys()) this.inFlightDirty.add(k);
+    const matching: QueuedPodInfo[] = [];
+    if (this.unschedulable.size > 0) {
+      const nsLabels = this.opts.namespaceLabels?.(pod.metadata?.namespace ?? '');
+      for (const q of this.unschedulable.values()) if (!q.gated && q.podInfo.requiredAffinityTerms.some((t) => termMatches(t, pod, nsLabels))) matching.push(q);
+    }
     this.movePods(matching, { resource: 'Pod', actions: 1, label: 'AssignedPodAdd' });
   }
 

@@ -152,10 +152,22 @@ export class FakeClient implements SchedulerClient {
   pvUpdates: PersistentVolume[] = [];
   pvcUpdates: PersistentVolumeClaim[] = [];
   failBind?: (pod: Pod) => Error | undefined;
+  /** When set, each bind waits for it before it lands (to hold bindings in flight). */
+  bindGate?: Promise<void>;
+  /** Bindings started and not yet finished, and the most ever at once. */
+  bindsInFlight = 0;
+  maxBindsInFlight = 0;
 
   constructor(private readonly listers?: FakeListers) {}
 
   async bind(pod: Pod, nodeName: string): Promise<void> {
+    this.bindsInFlight++;
+    this.maxBindsInFlight = Math.max(this.maxBindsInFlight, this.bindsInFlight);
+    try {
+      if (this.bindGate) await this.bindGate;
+    } finally {
+      this.bindsInFlight--;
+    }
     const err = this.failBind?.(pod);
     if (err) throw err;
     this.binds.push({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, node: nodeName });
@@ -210,7 +222,7 @@ export function testHandle(nis: NodeInfo[], listers?: FakeListers): Handle {
 }
 
 /** A Scheduler on fakes and a fake clock, for whole-cycle tests. */
-export function testScheduler(o: { config?: KubeSchedulerConfiguration; listers?: FakeListers; rand?: () => number } = {}) {
+export function testScheduler(o: { config?: KubeSchedulerConfiguration; listers?: FakeListers; rand?: () => number; maxBindingsInFlight?: number } = {}) {
   const listers = o.listers ?? fakeListers();
   const client = new FakeClient(listers);
   const clock = new FakeClock();
@@ -221,6 +233,7 @@ export function testScheduler(o: { config?: KubeSchedulerConfiguration; listers?
     clock,
     logger: newLogger('kube-scheduler', 'silent'),
     rand: o.rand ?? (() => 0),
+    maxBindingsInFlight: o.maxBindingsInFlight,
   });
   return { scheduler, listers, client, clock };
 }
