@@ -18,6 +18,7 @@ const { values: f } = parseFlags(process.argv.slice(2), {
   'watch-bookmark-interval': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   'service-node-port-range': { type: 'string' },
+  'request-timeout': { type: 'string' },
   v: { type: 'string' },
   'log-level': { type: 'string' },
   ...securityFlagSpec,
@@ -34,6 +35,7 @@ if (f['kubelet-client-key']) config.kubeletClientKeyFile = String(f['kubelet-cli
 if (f['kubelet-certificate-authority']) config.kubeletCAFile = String(f['kubelet-certificate-authority']);
 config.etcdCompactionIntervalMs = durationFlag(f['etcd-compaction-interval'], 'etcd-compaction-interval') ?? config.etcdCompactionIntervalMs;
 config.maxRequestBodyBytes = intFlag(f['max-request-body-bytes'], 'max-request-body-bytes') ?? config.maxRequestBodyBytes;
+config.requestTimeoutMs = durationFlag(f['request-timeout'], 'request-timeout') ?? config.requestTimeoutMs;
 config.watchBookmarkIntervalMs = durationFlag(f['watch-bookmark-interval'], 'watch-bookmark-interval') ?? config.watchBookmarkIntervalMs;
 if (f['service-cluster-ip-range']) config.serviceClusterIPRange = String(f['service-cluster-ip-range']);
 if (f['service-node-port-range']) config.serviceNodePortRange = String(f['service-node-port-range']);

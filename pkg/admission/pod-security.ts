@@ -4,13 +4,16 @@
  * refuses pods that break the level, with upstream's message:
  * `violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set …), …`.
  *
- * `warn` and `audit` levels are evaluated too; their findings go to the `onWarning`/`onAudit`
- * callbacks (the apiserver has no Warning-header or audit-log channel from admission yet).
+ * `warn` findings reach the client as `Warning: would violate PodSecurity "restricted:latest": …`
+ * headers, for pods and for the pod templates of workload resources (Deployments, Jobs, …).
+ * `audit` findings go to the `onAudit` callback (the apiserver's log): keelson has no audit log, so
+ * upstream's `pod-security.kubernetes.io/audit-violations` audit annotation is not recorded.
  */
 import type { StoredObject } from '../api/types.js';
 import type { ClusterState } from '../auth/cluster-state.js';
 import type { AdmissionPlugin } from './types.js';
 import { allContainers, forbidden, isResource } from './util.js';
+import { addRequestWarning } from '../apiserver/request-context.js';
 
 export type Level = 'privileged' | 'baseline' | 'restricted';
 
@@ -177,9 +180,9 @@ export function evaluatePod(pod: StoredObject, level: Level): CheckResult[] {
   return out;
 }
 
-/** `violates PodSecurity "restricted:latest": a (x), b (y)`. */
-export function violationMessage(level: Level, version: string, results: CheckResult[]): string {
-  return `violates PodSecurity "${level}:${version}": ${results.map((r) => `${r.reason} (${r.detail})`).join(', ')}`;
+/** `violates PodSecurity "restricted:latest": a (x), b (y)`; `would violate …` for warn and audit. */
+export function violationMessage(level: Level, version: string, results: CheckResult[], would = false): string {
+  return `${would ? 'would violate' : 'violates'} PodSecurity "${level}:${version}": ${results.map((r) => `${r.reason} (${r.detail})`).join(', ')}`;
 }
 
 function levelOf(labels: Record<string, string> | undefined, mode: 'enforce' | 'warn' | 'audit'): { level: Level; version: string } {
@@ -190,19 +193,65 @@ function levelOf(labels: Record<string, string> | undefined, mode: 'enforce' | '
 }
 
 export interface PodSecurityOptions {
+  /** Called with each `warn` finding, besides the Warning header the client gets. */
   onWarning?: (namespace: string, name: string, message: string) => void;
+  /** Called with each `audit` finding; keelson has no audit log, so this is where they end up. */
   onAudit?: (namespace: string, name: string, message: string) => void;
   /** Namespaces exempt from every level (upstream's exemptions.namespaces). */
   exemptNamespaces?: string[];
 }
 
+/**
+ * Where the pod template sits in the workload resources upstream checks (warn and audit only:
+ * enforce applies to pods), by group/plural.
+ */
+const podTemplatePaths: Record<string, string[]> = {
+  '/podtemplates': ['template'],
+  '/replicationcontrollers': ['spec', 'template'],
+  'apps/replicasets': ['spec', 'template'],
+  'apps/deployments': ['spec', 'template'],
+  'apps/statefulsets': ['spec', 'template'],
+  'apps/daemonsets': ['spec', 'template'],
+  'batch/jobs': ['spec', 'template'],
+  'batch/cronjobs': ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+function dig(o: unknown, path: string[]): any {
+  let cur: any = o;
+  for (const k of path) cur = cur && typeof cur === 'object' ? cur[k] : undefined;
+  return cur;
+}
+
 export function podSecurity(state: ClusterState, opts: PodSecurityOptions = {}): AdmissionPlugin {
+  /** The warn and audit findings of a pod(-like) object; warn ones go to the client as warnings. */
+  const warnAndAudit = (namespace: string, name: string, labels: Record<string, string> | undefined, pod: StoredObject) => {
+    for (const mode of ['warn', 'audit'] as const) {
+      const l = levelOf(labels, mode);
+      const v = evaluatePod(pod, l.level);
+      if (!v.length) continue;
+      const msg = violationMessage(l.level, l.version, v, true);
+      if (mode === 'warn') {
+        addRequestWarning(msg);
+        opts.onWarning?.(namespace, name, msg);
+      } else opts.onAudit?.(namespace, name, msg);
+    }
+  };
   return {
     name: 'PodSecurity',
     validate(a) {
-      if (!isResource(a, '', 'pods') || !a.object || !a.namespace) return;
+      if (!a.object || !a.namespace) return;
       if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
       if (opts.exemptNamespaces?.includes(a.namespace)) return;
+      const templatePath = a.subresource ? undefined : podTemplatePaths[`${a.def.group}/${a.def.plural}`];
+      if (templatePath) {
+        const template = dig(a.object, templatePath);
+        if (!template?.spec) return;
+        if (a.operation === 'UPDATE' && JSON.stringify(template) === JSON.stringify(dig(a.oldObject, templatePath))) return;
+        const labels = state.get('', 'namespaces', undefined, a.namespace)?.metadata.labels;
+        warnAndAudit(a.namespace, a.name, labels, { metadata: template.metadata ?? {}, spec: template.spec } as StoredObject);
+        return;
+      }
+      if (!isResource(a, '', 'pods')) return;
       // An update that leaves the pod spec alone (status, labels, finalizers) is not re-checked.
       if (a.operation === 'UPDATE' && JSON.stringify(a.object.spec) === JSON.stringify(a.oldObject?.spec)) return;
       const ns = state.get('', 'namespaces', undefined, a.namespace);
@@ -210,14 +259,7 @@ export function podSecurity(state: ClusterState, opts: PodSecurityOptions = {}):
       const enforce = levelOf(labels, 'enforce');
       const violations = evaluatePod(a.object, enforce.level);
       if (violations.length) throw forbidden(a, violationMessage(enforce.level, enforce.version, violations));
-      for (const mode of ['warn', 'audit'] as const) {
-        const l = levelOf(labels, mode);
-        const v = evaluatePod(a.object, l.level);
-        if (!v.length) continue;
-        const msg = `would ${violationMessage(l.level, l.version, v)}`;
-        if (mode === 'warn') opts.onWarning?.(a.namespace, a.name, msg);
-        else opts.onAudit?.(a.namespace, a.name, msg);
-      }
+      warnAndAudit(a.namespace, a.name, labels, a.object);
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { StoredObject } from '../api/types.js';
 import type { ResourceDef } from '../registry/types.js';
 import type { UserInfo } from '../auth/types.js';
+import { throwIfRequestExpired } from '../apiserver/request-context.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -31,15 +32,27 @@ export interface AdmissionPlugin {
   validate?(a: AdmissionAttributes): Promise<void> | void;
 }
 
-/** The ordered chain of plugins. */
+/**
+ * The ordered chain of plugins. A request whose deadline passed (`--request-timeout`) goes no
+ * further: the chain throws its 504 before each plugin and after the last, so a write that timed
+ * out before it was admitted is not stored.
+ */
 export class AdmissionChain {
   constructor(readonly plugins: AdmissionPlugin[] = []) {}
 
   async admit(a: AdmissionAttributes): Promise<void> {
-    for (const p of this.plugins) if (p.admit) await p.admit(a);
+    for (const p of this.plugins) {
+      throwIfRequestExpired();
+      if (p.admit) await p.admit(a);
+    }
+    throwIfRequestExpired();
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {
-    for (const p of this.plugins) if (p.validate) await p.validate(a);
+    for (const p of this.plugins) {
+      throwIfRequestExpired();
+      if (p.validate) await p.validate(a);
+    }
+    throwIfRequestExpired();
   }
 }

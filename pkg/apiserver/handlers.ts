@@ -71,7 +71,7 @@ export function sendStatusError(res: ServerResponse, err: unknown): number {
 }
 
 /** Adds `Warning: 299 - "…"` headers, which kubectl prints as `Warning: …`. */
-function addWarnings(res: ServerResponse, warnings: string[]): void {
+export function addWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length === 0) return;
   const prev = res.getHeader('Warning');
   const list = Array.isArray(prev) ? prev : prev ? [String(prev)] : [];
