@@ -17,7 +17,7 @@
  *
  * Full mode: 1,000 nodes, 5,000 pods (+1,000 streaming). QUICK=1: 100 nodes, 500 pods (+200).
  * SCHED_BENCH_NODES / SCHED_BENCH_PODS / SCHED_BENCH_STREAM_PODS override the counts; SCHED_BENCH_CPU_PROF=<dir> runs
- * kube-scheduler with --cpu-prof into that folder.
+ * kube-scheduler and kube-apiserver with --cpu-prof into that folder.
  * Run standalone: `node dist/bench/scheduler.js` (prints the report and the figures as JSON).
  */
 import fs from 'node:fs';
@@ -114,7 +114,16 @@ export async function benchScheduler(opts: SchedulerBenchOptions = {}): Promise<
   log(`## Scheduler: ${podCount} pods onto ${nodeCount} ${fakeNodes ? 'fake' : 'hollow'} nodes, then ${streamingCount} more while it runs${quick ? ' (QUICK)' : ''}`);
   try {
     etcd = await startEtcd();
-    api = await spawnApiserver(etcd.endpoint, undefined, ['--etcd-compaction-interval=0']);
+    // With a profile folder the apiserver is profiled too (it inherits NODE_OPTIONS, and is
+    // stopped with SIGTERM at the end so that it writes the profile).
+    const nodeOptions = process.env.NODE_OPTIONS;
+    if (cpuProfDir) process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(cpuProfDir)}`.trim();
+    try {
+      api = await spawnApiserver(etcd.endpoint, undefined, ['--etcd-compaction-interval=0']);
+    } finally {
+      if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = nodeOptions;
+    }
     kubeconfig = writeKubeconfig(api.url);
     let throttled = 0;
     const call = async (method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<string> => {
@@ -274,6 +283,11 @@ export async function benchScheduler(opts: SchedulerBenchOptions = {}): Promise<
     // The scheduler first (it writes its CPU profile on a clean exit), then the rest.
     for (const c of children.reverse()) await c.stop();
     await agent.close();
+    if (cpuProfDir && api && api.process.exitCode === null) {
+      const exited = new Promise((r) => api!.process.once('exit', r));
+      api.process.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    }
     await api?.kill();
     await etcd?.stop();
     if (kubeconfig) fs.rmSync(path.dirname(kubeconfig), { recursive: true, force: true });
