@@ -9,6 +9,10 @@
  *   blocks are written as stored (uncompressed) deflate blocks, each ended by an empty stored
  *   block, so every block is a sync-flush boundary. Incoming blocks are inflated as one stream.
  * - Flow control: received data is acknowledged with WINDOW_UPDATE as it is consumed.
+ * - GOAWAY stops new streams; streams the peer has accepted (up to its last-good-stream-id) carry on
+ *   until they end or the connection closes, so data the peer wrote before its GOAWAY, such as an
+ *   exec's exit status, is still delivered. Every frame read from the socket is handled in order and
+ *   synchronously, so nothing already received is lost when the connection closes.
  */
 import net from 'node:net';
 import zlib from 'node:zlib';
@@ -85,6 +89,7 @@ function encodeHeaderBlock(headers: Record<string, string>): Buffer {
 
 function decodeHeaderBlock(buf: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
+  if (buf.length < 4) return out;
   let off = 0;
   const n = buf.readUInt32BE(off);
   off += 4;
@@ -99,6 +104,52 @@ function decodeHeaderBlock(buf: Buffer): Record<string, string> {
     off += vl;
   }
   return out;
+}
+
+/**
+ * One direction's header compression: every block goes into the same zlib stream (with the SPDY
+ * dictionary) as stored deflate blocks ended by an empty stored block.
+ */
+export class HeaderCompressor {
+  private sent = 0;
+
+  compress(headers: Record<string, string>): Buffer {
+    const block = encodeHeaderBlock(headers);
+    const parts: Buffer[] = [];
+    if (this.sent++ === 0) {
+      const dictId = Buffer.alloc(4);
+      dictId.writeUInt32BE(adler32(DICTIONARY));
+      // CMF 0x78 (deflate, 32K window), FLG with FDICT set and a valid check value.
+      const cmf = 0x78;
+      let flg = 0x20;
+      flg += 31 - ((cmf * 256 + flg) % 31);
+      parts.push(Buffer.from([cmf, flg]), dictId);
+    }
+    for (let off = 0; off < block.length; off += 0xffff) {
+      const chunk = block.subarray(off, off + 0xffff);
+      const h = Buffer.alloc(5);
+      h.writeUInt8(0, 0);
+      h.writeUInt16LE(chunk.length, 1);
+      h.writeUInt16LE(~chunk.length & 0xffff, 3);
+      parts.push(h, chunk);
+    }
+    parts.push(Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]));
+    return Buffer.concat(parts);
+  }
+}
+
+/** The other end of a direction's header compression: inflates each block of the one zlib stream. */
+export class HeaderDecompressor {
+  private readonly blocks: Buffer[] = [];
+  private inflatedBytes = 0;
+
+  decompress(block: Buffer): Record<string, string> {
+    this.blocks.push(block);
+    const all = zlib.inflateSync(Buffer.concat(this.blocks), { dictionary: DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const fresh = all.subarray(this.inflatedBytes);
+    this.inflatedBytes = all.length;
+    return decodeHeaderBlock(fresh);
+  }
 }
 
 export class SpdyStream extends EventEmitter {
@@ -135,10 +186,11 @@ export class SpdySession extends EventEmitter {
   private nextId = 1;
   private readonly streams = new Map<number, SpdyStream>();
   private inbuf: Buffer = Buffer.alloc(0);
-  private sentHeaderBlocks = 0;
-  private readonly inHeaderBlocks: Buffer[] = [];
-  private inflatedBytes = 0;
+  private readonly headerOut = new HeaderCompressor();
+  private readonly headerIn = new HeaderDecompressor();
   private closed = false;
+  /** Set once the peer sent GOAWAY: no new streams. */
+  goneAway = false;
 
   constructor(private readonly socket: net.Socket, leftover: Buffer = Buffer.alloc(0)) {
     super();
@@ -151,6 +203,13 @@ export class SpdySession extends EventEmitter {
   /** Opens a stream with the given headers (SYN_STREAM). */
   openStream(headers: Record<string, string>): SpdyStream {
     const id = this.nextId;
+    if (this.goneAway || this.closed) {
+      // The peer will not accept it: answer a stream that is already over.
+      const refused = new SpdyStream(id, headers, this);
+      refused.remoteClosed = true;
+      refused.localClosed = true;
+      return refused;
+    }
     this.nextId += 2;
     const s = new SpdyStream(id, headers, this);
     this.streams.set(id, s);
@@ -159,7 +218,7 @@ export class SpdySession extends EventEmitter {
     body.writeUInt32BE(0, 4);
     body.writeUInt8(0, 8);
     body.writeUInt8(0, 9);
-    this.sendControl(SYN_STREAM, 0, Buffer.concat([body, this.compress(encodeHeaderBlock(headers))]));
+    this.sendControl(SYN_STREAM, 0, Buffer.concat([body, this.headerOut.compress(headers)]));
     return s;
   }
 
@@ -194,38 +253,6 @@ export class SpdySession extends EventEmitter {
     this.socket.write(Buffer.concat([h, body]));
   }
 
-  /** A header block as stored deflate blocks in the session's zlib stream. */
-  private compress(block: Buffer): Buffer {
-    const parts: Buffer[] = [];
-    if (this.sentHeaderBlocks++ === 0) {
-      const dictId = Buffer.alloc(4);
-      dictId.writeUInt32BE(adler32(DICTIONARY));
-      // CMF 0x78 (deflate, 32K window), FLG with FDICT set and a valid check value.
-      const cmf = 0x78;
-      let flg = 0x20;
-      flg += 31 - ((cmf * 256 + flg) % 31);
-      parts.push(Buffer.from([cmf, flg]), dictId);
-    }
-    for (let off = 0; off < block.length; off += 0xffff) {
-      const chunk = block.subarray(off, off + 0xffff);
-      const h = Buffer.alloc(5);
-      h.writeUInt8(0, 0);
-      h.writeUInt16LE(chunk.length, 1);
-      h.writeUInt16LE(~chunk.length & 0xffff, 3);
-      parts.push(h, chunk);
-    }
-    parts.push(Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]));
-    return Buffer.concat(parts);
-  }
-
-  private decompress(block: Buffer): Buffer {
-    this.inHeaderBlocks.push(block);
-    const all = zlib.inflateSync(Buffer.concat(this.inHeaderBlocks), { dictionary: DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    const fresh = all.subarray(this.inflatedBytes);
-    this.inflatedBytes = all.length;
-    return fresh;
-  }
-
   private onData(d: Buffer): void {
     this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, d]) : d;
     while (this.inbuf.length >= 8) {
@@ -236,7 +263,8 @@ export class SpdySession extends EventEmitter {
       try {
         this.onFrame(frame);
       } catch (e) {
-        this.emit('error', e);
+        // A listener-less 'error' would throw out of the socket's data handler.
+        if (this.listenerCount('error') > 0) this.emit('error', e);
         this.close();
         return;
       }
@@ -269,7 +297,7 @@ export class SpdySession extends EventEmitter {
       case SYN_REPLY: {
         const id = body.readUInt32BE(0) & 0x7fffffff;
         const s = this.streams.get(id);
-        decodeHeaderBlock(this.decompress(body.subarray(4)));
+        this.headerIn.decompress(body.subarray(4));
         if (s) {
           s.replied = true;
           s.emit('reply');
@@ -278,11 +306,11 @@ export class SpdySession extends EventEmitter {
         break;
       }
       case HEADERS:
-        this.decompress(body.subarray(4));
+        this.headerIn.decompress(body.subarray(4));
         break;
       case SYN_STREAM: {
         // Servers of these protocols do not push streams; refuse any.
-        this.decompress(body.subarray(10));
+        this.headerIn.decompress(body.subarray(10));
         const rst = Buffer.alloc(8);
         rst.writeUInt32BE(body.readUInt32BE(0) & 0x7fffffff, 0);
         rst.writeUInt32BE(3, 4);
@@ -300,9 +328,15 @@ export class SpdySession extends EventEmitter {
       case PING:
         this.sendControl(PING, 0, body.subarray(0, 4));
         break;
-      case GOAWAY:
-        this.close();
+      case GOAWAY: {
+        // Streams above the peer's last good stream were never seen by it; the others go on until
+        // they end (RST_STREAM, FIN) or the peer closes the connection.
+        this.goneAway = true;
+        const lastGood = body.length >= 4 ? body.readUInt32BE(0) & 0x7fffffff : 0;
+        for (const s of this.streams.values()) if (s.id > lastGood) this.remoteEnd(s);
+        this.emit('goaway', lastGood);
         break;
+      }
       case SETTINGS:
       case WINDOW_UPDATE:
         break;

@@ -22,11 +22,10 @@ import { criErrorMessage } from '../cri/index.js';
 import type { Logger } from '../log/logger.js';
 import { getRuntimePod, readySandbox } from './runtime-state.js';
 import { WebSocketServer, WebSocket } from 'ws';
-import { dialSpdy, dialUpgrade, type SpdyStream } from './spdy.js';
+import { dialSpdy, dialUpgrade, type SpdySession, type SpdyStream } from './spdy.js';
 
 const V5 = 'v5.channel.k8s.io';
 const PORTFORWARD_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
-const SUCCESS = JSON.stringify({ metadata: {}, status: 'Success' });
 
 function offeredProtocols(req: http.IncomingMessage): string[] {
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return [];
@@ -45,10 +44,36 @@ function acceptWebSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer
   return new Promise((resolve) => wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
 }
 
-/** Serves a v5.channel.k8s.io websocket by driving the runtime's SPDY remote command protocol. */
-async function serveRemoteCommandV5(req: http.IncomingMessage, socket: Duplex, head: Buffer, streamURL: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }, log: Logger): Promise<void> {
-  const { session } = await dialSpdy(new URL(streamURL), ['v4.channel.k8s.io']);
-  const ws = await acceptWebSocket(req, socket, head, V5);
+/**
+ * The status sent when the runtime's error stream ended without one. The v4 protocol always writes
+ * a Status there (Success included), so an empty stream means the connection was lost and the
+ * command's exit code is unknown; answering Success would turn a failed command into exit 0.
+ */
+const STATUS_LOST = JSON.stringify({
+  metadata: {},
+  status: 'Failure',
+  message: 'error reading from error stream: the container runtime closed the stream without an exit status',
+  reason: 'InternalError',
+  code: 500,
+});
+
+/** What serveRemoteCommandV5 needs from the websocket (a `ws` WebSocket). */
+export interface V5Socket {
+  readonly readyState: number;
+  send(data: Buffer): void;
+  close(code: number): void;
+  on(event: 'message', cb: (data: Buffer) => void): unknown;
+  on(event: 'close', cb: () => void): unknown;
+  on(event: 'error', cb: (e: Error) => void): unknown;
+}
+
+/**
+ * Relays one remote command between a v5.channel.k8s.io websocket and the runtime's SPDY session
+ * (v4.channel.k8s.io). The final status goes out on channel 3 once the runtime's error stream has
+ * ended and stdout and stderr are done, then the websocket is closed (its close frame comes after
+ * the status on the same connection) and the runtime session ends.
+ */
+export function relayRemoteCommandV5(ws: V5Socket, session: SpdySession, opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }, log: Logger): void {
   const send = (channel: number, data: Buffer) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
   };
@@ -64,7 +89,9 @@ async function serveRemoteCommandV5(req: http.IncomingMessage, socket: Duplex, h
   const finish = () => {
     if (finished) return;
     finished = true;
-    send(3, Buffer.from(status.trim() || SUCCESS));
+    const final = status.trim();
+    if (!final) log.warn({}, 'exec: the runtime closed the stream without an exit status');
+    send(3, Buffer.from(final || STATUS_LOST));
     if (ws.readyState === WebSocket.OPEN) ws.close(1000);
     session.close();
   };
@@ -82,6 +109,7 @@ async function serveRemoteCommandV5(req: http.IncomingMessage, socket: Duplex, h
     // Output streams normally end first; do not wait for them forever.
     setTimeout(finish, 1_000).unref();
   });
+  if (ended(error)) error.emit('end');
   ws.on('message', (data: Buffer) => {
     if (data.length === 0) return;
     const channel = data[0]!;
@@ -92,9 +120,20 @@ async function serveRemoteCommandV5(req: http.IncomingMessage, socket: Duplex, h
   });
   ws.on('close', () => session.close());
   ws.on('error', (e) => log.debug({ err: e.message }, 'exec websocket error'));
+  session.on('error', (e: Error) => log.debug({ err: e.message }, 'exec: runtime stream protocol error'));
+  // Every frame the runtime sent before closing has been handled by now (frames are handled as
+  // they are read), so the status, if it was sent, is in.
   session.on('close', () => {
-    if (!finished) finish();
+    statusDone = true;
+    finish();
   });
+}
+
+/** Serves a v5.channel.k8s.io websocket by driving the runtime's SPDY remote command protocol. */
+async function serveRemoteCommandV5(req: http.IncomingMessage, socket: Duplex, head: Buffer, streamURL: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }, log: Logger): Promise<void> {
+  const { session } = await dialSpdy(new URL(streamURL), ['v4.channel.k8s.io']);
+  const ws = await acceptWebSocket(req, socket, head, V5);
+  relayRemoteCommandV5(ws, session, opts, log);
 }
 
 /** Serves kubectl's port-forward websocket tunnel over the runtime's SPDY port-forward endpoint. */
@@ -125,11 +164,27 @@ export function refuseUpgrade(socket: Duplex, code: number, message: string): vo
 }
 
 /**
+ * How long a proxied stream whose backend has finished waits for the client to close its side
+ * before the proxy closes it (see proxyUpgrade).
+ */
+export const UPGRADE_LINGER_MS = 30_000;
+
+/**
  * Sends the client's request line and headers to `target` with a new path and pipes the two
  * connections together. Used by the kubelet (to the runtime) and by the apiserver (to the kubelet).
  * An https target is dialed with TLS, with `tlsOptions` (client certificate, CA) when given.
+ *
+ * When the backend finishes first (the runtime closes its connection right after writing an exec's
+ * exit status), the client's connection is not closed at once: everything is flushed to it and it is
+ * left open until the client closes its side (or UPGRADE_LINGER_MS passes). A SPDY client such as
+ * kubectl's spdystream hands received frames to worker goroutines and throws away those still
+ * queued when its connection reaches EOF, so a close right behind the exit status could lose it
+ * and make `kubectl exec` exit 0. The client closes the connection itself once it has its status.
+ * An error on the backend connection counts as the backend finishing; it never tears the client's
+ * connection down. Bytes from the client after the backend finished have nowhere to go and are
+ * dropped.
  */
-export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: URL, log?: Logger, tlsOptions?: tls.ConnectionOptions): void {
+export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: URL, log?: Logger, tlsOptions?: tls.ConnectionOptions, lingerMs = UPGRADE_LINGER_MS): void {
   const secure = target.protocol === 'https:';
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
   const upstream: net.Socket = secure
@@ -143,31 +198,71 @@ export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Bu
   }
   lines.push(`Host: ${target.host}`);
   let connected = false;
+  let backendDone = false;
+  let clientDone = false;
+  let lingerTimer: NodeJS.Timeout | undefined;
+
+  /** Copies `from` into `to` with backpressure while `open()` holds; later bytes are dropped. */
+  const forward = (from: Duplex, to: Duplex, open: () => boolean) => {
+    from.on('data', (d: Buffer) => {
+      if (!open() || to.destroyed || to.writableEnded) return;
+      if (!to.write(d)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
+  };
+  /** Ends the client's side once the backend has finished and the client has closed, or lingered long enough. */
+  const endClient = () => {
+    if (lingerTimer) clearTimeout(lingerTimer);
+    if (!socket.destroyed && !socket.writableEnded) socket.end();
+    // A client that never finishes its half of the close is cut off eventually.
+    setTimeout(() => socket.destroy(), lingerMs).unref();
+  };
+  const onBackendDone = (e?: Error) => {
+    if (e) log?.debug({ err: e.message, target: target.host }, 'stream proxy backend connection closed');
+    if (backendDone) return;
+    backendDone = true;
+    socket.resume();
+    if (clientDone) endClient();
+    else lingerTimer = setTimeout(endClient, lingerMs).unref();
+  };
+  const onClientDone = () => {
+    if (clientDone) return;
+    clientDone = true;
+    // Pass the half-close on; the backend may still have something to send.
+    if (!upstream.destroyed && !upstream.writableEnded) upstream.end();
+    if (backendDone) endClient();
+  };
+
   upstream.once(secure ? 'secureConnect' : 'connect', () => {
     connected = true;
     upstream.write(lines.join('\r\n') + '\r\n\r\n');
     if (head.length) upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
+    forward(upstream, socket, () => true);
+    forward(socket, upstream, () => !backendDone);
   });
-  const close = (e?: Error) => {
-    if (e) log?.debug({ err: e.message, target: target.host }, 'stream proxy connection closed');
-    upstream.destroy();
-    socket.destroy();
-  };
   upstream.on('error', (e) => {
-    if (!connected) refuseUpgrade(socket, 502, `error dialing backend: ${e.message}`);
-    else close(e);
+    if (!connected) {
+      backendDone = true;
+      refuseUpgrade(socket, 502, `error dialing backend: ${e.message}`);
+      return;
+    }
+    onBackendDone(e);
   });
-  socket.on('error', close);
-  // When one side goes away, the other is ended rather than destroyed: destroy() would drop what
-  // is still buffered for it, such as the exit status at the very end of an exec stream.
-  const wind = (s: Duplex) => {
-    if (!s.destroyed && !s.writableEnded) s.end();
-    setTimeout(() => s.destroy(), 5_000).unref();
-  };
-  upstream.on('close', () => wind(socket));
-  socket.on('close', () => wind(upstream));
+  upstream.on('end', () => onBackendDone());
+  upstream.on('close', () => onBackendDone());
+  socket.on('end', onClientDone);
+  // The client is gone: nothing more can reach it, so the backend connection goes too.
+  socket.on('error', (e) => {
+    log?.debug({ err: e.message, target: target.host }, 'stream proxy client connection closed');
+    upstream.destroy();
+  });
+  socket.on('close', () => {
+    clientDone = true;
+    if (lingerTimer) clearTimeout(lingerTimer);
+    if (!upstream.destroyed) upstream.destroy();
+  });
 }
 
 function bool(q: URLSearchParams, name: string): boolean {
