@@ -67,7 +67,9 @@ export function footprintOf(rows: { name: string; pid?: number }[], rss: (pid: n
   const perComponent: Record<string, number> = {};
   const seen = new Set<number>();
   let sum = 0;
-  for (const r of [...rows].sort((a, b) => a.name.localeCompare(b.name))) {
+  // Group processes first (all-in-one mode): their pid is also recorded under each member's name.
+  const rank = (n: string) => (n.startsWith('keelson-') ? 0 : 1);
+  for (const r of [...rows].sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name))) {
     const c = componentOf(r.name);
     if (!c || !r.pid || seen.has(r.pid)) continue;
     seen.add(r.pid);

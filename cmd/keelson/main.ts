@@ -18,6 +18,7 @@ const usage = `Usage: keelson <command> [flags]
 
 Commands:
   up [--nodes N] [--reset] [--state-dir DIR]   start a cluster on this machine (needs root)
+     [--all-in-one]                           control plane in one process, each node's agents in another
      [--apiserver-cert-extra-sans A,B]        more SANs for the apiserver certificate (first up)
   down [--reset] [--state-dir DIR]            stop it; --reset also deletes its state
   status [--state-dir DIR]                    show which processes run
@@ -35,8 +36,9 @@ const defaultState = process.env.KEELSON_STATE_DIR ?? path.join(repoRoot(), '.st
 async function main(): Promise<void> {
   switch (command) {
     case 'up': {
-      const { values: f } = parseFlags(argv, { nodes: { type: 'string' }, reset: { type: 'boolean' }, 'state-dir': { type: 'string' }, 'api-port': { type: 'string' }, 'apiserver-cert-extra-sans': { type: 'string' } });
+      const { values: f } = parseFlags(argv, { nodes: { type: 'string' }, reset: { type: 'boolean' }, 'state-dir': { type: 'string' }, 'api-port': { type: 'string' }, 'apiserver-cert-extra-sans': { type: 'string' }, 'all-in-one': { type: 'boolean' } });
       const opts = defaultClusterOptions(String(f['state-dir'] ?? defaultState));
+      opts.allInOne = !!f['all-in-one'];
       opts.apiserverSANs = String(f['apiserver-cert-extra-sans'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
       opts.nodes = intFlag(f.nodes, 'nodes') ?? Number(process.env.NODES ?? 1);
       opts.apiPort = intFlag(f['api-port'], 'api-port') ?? opts.apiPort;

@@ -16,6 +16,7 @@ import { ensurePKI } from '../pki/pki.js';
 import { loadKubeConfig } from '../client/kubeconfig.js';
 import { RestClient, isAlreadyExists, isNotFound } from '../client/rest.js';
 import { ProcessManager, waitFor, type ProcessSpec } from './process.js';
+import { AllInOneProcessManager } from './all-in-one.js';
 import { stateLayout, repoRoot, binary, readEnvFile } from './paths.js';
 import { startWorker, stopWorker } from './worker.js';
 import { defaultHostNetwork, ensureHostNetwork, ensureNodeNetwork, nodeNetwork, removeHostNetwork, removeNodeNetwork, listNodeNamespaces, type NodeNetwork } from './network.js';
@@ -71,7 +72,7 @@ function knownNodes(stateDir: string): string[] {
 export async function up(opts: ClusterOptions): Promise<string> {
   const started = Date.now();
   const layout = stateLayout(opts.stateDir);
-  const pm = new ProcessManager(opts.stateDir);
+  const pm = opts.allInOne ? new AllInOneProcessManager(opts.stateDir) : new ProcessManager(opts.stateDir);
   const host = defaultHostNetwork;
   const nodes = nodeNetworks(opts.nodes);
   const node = process.execPath;
