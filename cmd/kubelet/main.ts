@@ -3,7 +3,9 @@ import { run, defaultKubeletConfig } from '../../pkg/kubelet/kubelet.js';
 import { parseLabels, parseTaints } from '../../pkg/kubelet/config.js';
 import { parseFlags, intFlag, durationFlag, runUntilSignal } from '../../pkg/util/flags.js';
 
-const { values: f } = parseFlags(process.argv.slice(2), {
+const boolFlags = ['--anonymous-auth', '--authentication-token-webhook'];
+const argv = process.argv.slice(2).map((a) => (boolFlags.includes(a) ? `${a}=true` : a));
+const { values: f } = parseFlags(argv, {
   kubeconfig: { type: 'string' },
   'hostname-override': { type: 'string' },
   'node-ip': { type: 'string' },
@@ -28,6 +30,9 @@ const { values: f } = parseFlags(process.argv.slice(2), {
   'tls-private-key-file': { type: 'string' },
   'client-ca-file': { type: 'string' },
   'authorization-mode': { type: 'string' },
+  'anonymous-auth': { type: 'string' },
+  'authentication-token-webhook': { type: 'string' },
+  'authentication-token-webhook-cache-ttl': { type: 'string' },
   'cgroup-root': { type: 'string' },
   'max-pods': { type: 'string' },
   'node-status-update-frequency': { type: 'string' },
@@ -39,6 +44,13 @@ const { values: f } = parseFlags(process.argv.slice(2), {
 
 const config = defaultKubeletConfig();
 const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
+/** pflag booleans: `--flag` alone (made `--flag=true` before parsing), `--flag=true`, `--flag=false`. */
+function boolFlag(k: string): boolean | undefined {
+  const v = str(k);
+  if (v === undefined) return undefined;
+  if (v !== 'true' && v !== 'false') throw new Error(`invalid value ${JSON.stringify(v)} for --${k}: true or false`);
+  return v === 'true';
+}
 const list = (k: string) => str(k)?.split(/[,:]/).map((s) => s.trim()).filter(Boolean);
 if (str('kubeconfig')) config.kubeconfig = str('kubeconfig')!;
 if (str('hostname-override')) config.nodeName = str('hostname-override')!.toLowerCase();
@@ -67,6 +79,9 @@ if (str('authorization-mode')) {
   if (mode !== 'AlwaysAllow' && mode !== 'Webhook') throw new Error(`--authorization-mode: want AlwaysAllow or Webhook, got ${JSON.stringify(mode)}`);
   config.authorizationMode = mode;
 }
+config.anonymousAuth = boolFlag('anonymous-auth') ?? config.anonymousAuth;
+config.authenticationTokenWebhook = boolFlag('authentication-token-webhook') ?? config.authenticationTokenWebhook;
+config.authenticationTokenWebhookCacheTTLMs = durationFlag(f['authentication-token-webhook-cache-ttl'], 'authentication-token-webhook-cache-ttl') ?? config.authenticationTokenWebhookCacheTTLMs;
 if (str('cgroup-root')) config.cgroupRoot = str('cgroup-root')!;
 config.maxPods = intFlag(f['max-pods'], 'max-pods') ?? config.maxPods;
 config.nodeStatusUpdateFrequencyMs = durationFlag(f['node-status-update-frequency'], 'node-status-update-frequency') ?? config.nodeStatusUpdateFrequencyMs;

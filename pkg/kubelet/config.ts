@@ -63,6 +63,15 @@ export interface KubeletConfig {
   clientCAFile?: string;
   /** --authorization-mode: AlwaysAllow, or Webhook (SubjectAccessReview to the apiserver). Used with TLS. */
   authorizationMode: 'AlwaysAllow' | 'Webhook';
+  /**
+   * --anonymous-auth: requests without credentials proceed as system:anonymous (then authorized).
+   * Off unless set: upstream's binary defaults to true, but every kubeadm kubelet sets false.
+   */
+  anonymousAuth: boolean;
+  /** --authentication-token-webhook: bearer tokens are checked with a TokenReview to the apiserver. */
+  authenticationTokenWebhook: boolean;
+  /** --authentication-token-webhook-cache-ttl (2m). */
+  authenticationTokenWebhookCacheTTLMs: number;
   /** --cgroup-root: pod cgroups go under <cgroupRoot>/kubepods. */
   cgroupRoot: string;
   /** --max-pods. */
@@ -111,6 +120,9 @@ export function defaultKubeletConfig(): KubeletConfig {
     address: '0.0.0.0',
     port: 10250,
     authorizationMode: 'AlwaysAllow',
+    anonymousAuth: false,
+    authenticationTokenWebhook: false,
+    authenticationTokenWebhookCacheTTLMs: 2 * 60_000,
     cgroupRoot: '/',
     maxPods: 110,
     nodeStatusUpdateFrequencyMs: 10_000,

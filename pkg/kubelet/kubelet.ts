@@ -135,6 +135,8 @@ export async function run(userConfig: KubeletConfig, signal: AbortSignal): Promi
             authorizer: new KubeletAuthorizer({
               nodeName: config.nodeName,
               mode: config.authorizationMode,
+              anonymous: config.anonymousAuth,
+              ...(config.authenticationTokenWebhook ? { tokenReview: (review: unknown) => api!.create('/apis/authentication.k8s.io/v1/tokenreviews', review), tokenCacheTTLMs: config.authenticationTokenWebhookCacheTTLMs } : {}),
               subjectAccessReview: (review) => api!.create('/apis/authorization.k8s.io/v1/subjectaccessreviews', review),
             }),
           }

@@ -115,6 +115,8 @@ export async function startWorker(pm: ProcessManager, w: WorkerSpec, fail: (name
       `--tls-private-key-file=${w.servingKey}`,
       `--client-ca-file=${w.caCert}`,
       '--authorization-mode=Webhook',
+      '--authentication-token-webhook=true',
+      '--anonymous-auth=false',
     ],
   });
   pm.start({
