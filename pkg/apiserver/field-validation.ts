@@ -36,6 +36,9 @@ async function loadModels(): Promise<Models> {
   return loading;
 }
 
+// Loading the generated models takes a moment: start at once rather than on the first write.
+void loadModels().catch(() => {});
+
 const modelCache = new Map<string, string | null>();
 
 /** The client-node model name for a served kind: `V1Deployment`, `CoreV1Event`, `EventsV1Event`, … */
@@ -54,30 +57,54 @@ function modelName(m: Models, def: ResourceDef): string | undefined {
   return found;
 }
 
+/** A client-node type string, parsed once: what `walk` needs of it. */
+type TypeDesc =
+  | { kind: 'array' | 'map'; elem: string }
+  | { kind: 'model'; fields: Map<string, string> }
+  | { kind: 'leaf' };
+
+const typeDescs = new Map<string, TypeDesc>();
+
+function describe(m: Models, type: string): TypeDesc {
+  let d = typeDescs.get(type);
+  if (d) return d;
+  const arr = /^Array<(.+)>$/.exec(type);
+  const map = arr ? null : /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  const cls = m[type] as ModelClass | undefined;
+  if (arr) d = { kind: 'array', elem: arr[1]! };
+  else if (map) d = { kind: 'map', elem: map[1]! };
+  else if (typeof cls?.getAttributeTypeMap === 'function') d = { kind: 'model', fields: new Map(cls.getAttributeTypeMap().map((a) => [a.baseName, a.type])) };
+  else d = { kind: 'leaf' };
+  typeDescs.set(type, d);
+  return d;
+}
+
 /** Walks `value` against a client-node type string, collecting and removing unknown fields. */
 function walk(m: Models, value: unknown, type: string, path: string, unknown: string[]): void {
-  if (value === null || value === undefined) return;
-  const arr = /^Array<(.+)>$/.exec(type);
-  if (arr) {
-    if (Array.isArray(value)) value.forEach((v, i) => walk(m, v, arr[1]!, `${path}[${i}]`, unknown));
-    return;
-  }
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) {
-    if (typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(m, v, map[1]!, `${path}[${k}]`, unknown);
-    return;
-  }
-  const cls = m[type] as ModelClass | undefined;
-  if (typeof cls?.getAttributeTypeMap !== 'function' || typeof value !== 'object' || Array.isArray(value)) return;
-  const attrs = cls.getAttributeTypeMap();
-  const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
-    const a = attrs.find((x) => x.baseName === k);
-    const field = path ? `${path}.${k}` : k;
-    if (!a) {
-      unknown.push(field);
-      delete obj[k];
-    } else walk(m, obj[k], a.type, field, unknown);
+  if (value === null || value === undefined || typeof value !== 'object') return;
+  const d = describe(m, type);
+  switch (d.kind) {
+    case 'array':
+      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) walk(m, value[i], d.elem, `${path}[${i}]`, unknown);
+      return;
+    case 'map':
+      if (!Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(m, v, d.elem, `${path}[${k}]`, unknown);
+      return;
+    case 'model': {
+      if (Array.isArray(value)) return;
+      const obj = value as Record<string, unknown>;
+      for (const k of Object.keys(obj)) {
+        const t = d.fields.get(k);
+        const field = path ? `${path}.${k}` : k;
+        if (t === undefined) {
+          unknown.push(field);
+          delete obj[k];
+        } else walk(m, obj[k], t, field, unknown);
+      }
+      return;
+    }
+    default:
+      return;
   }
 }
 

@@ -270,7 +270,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       }
       const obj = decodeBody(req, def);
       await checkBodyFields(req, res, def, obj);
-      const created = await store.create(def, ns, obj, { dryRun, fieldManager: fieldManagerOf(req), user: req.user });
+      const created = await store.create(def, ns, obj, { dryRun, fieldManager: fieldManagerOf(req), user: req.user, inputOwned: true });
       return respondObject(res, 201, def, created, { kind: 'json' }, q);
     }
     case 'update': {

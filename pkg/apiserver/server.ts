@@ -186,10 +186,13 @@ export async function run(config: ApiserverConfig, signal: AbortSignal): Promise
   app.disable('etag');
   app.use((req, res, next) => withRequestDeadline(req, res, next, config.requestTimeoutMs));
   app.use(async (req, res) => {
-    const started = Date.now();
-    res.on('finish', () => {
-      logger.info({ verb: req.method, uri: req.originalUrl, code: res.statusCode, latencyMs: Date.now() - started, userAgent: req.headers['user-agent'] }, 'HTTP');
-    });
+    // Request logging costs a listener per request: only when it is on.
+    if (logger.isLevelEnabled('info')) {
+      const started = Date.now();
+      res.on('finish', () => {
+        logger.info({ verb: req.method, uri: req.originalUrl, code: res.statusCode, latencyMs: Date.now() - started, userAgent: req.headers['user-agent'] }, 'HTTP');
+      });
+    }
     const url = new URL(req.originalUrl, 'http://x');
     const path = url.pathname;
     try {

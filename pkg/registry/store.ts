@@ -31,6 +31,8 @@ export interface WriteOptions {
    * that did not ask for a precondition is retried on a concurrent write instead of failing.
    */
   precondition?: string;
+  /** The caller hands `input` over (a freshly decoded request body): create may change it instead of copying it. */
+  inputOwned?: boolean;
 }
 
 export interface ListOptions {
@@ -396,7 +398,7 @@ export class RegistryStore {
   /** Creates an object: metadata, defaults, validation, then a create-only transaction. */
   async create(def: ResourceDef, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<StoredObject> {
     this.checkTypeMeta(def, input);
-    const obj = clone(input) as StoredObject;
+    const obj = (opts.inputOwned ? input : clone(input)) as StoredObject;
     if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) obj.metadata = {};
     const meta = obj.metadata;
     if (def.namespaced) {

@@ -80,10 +80,20 @@ function hasStatus(def: ResourceDef): boolean {
   return !!def.strategy.hasStatus || (def.subresources ?? []).includes('status');
 }
 
+/** The per-resource, per-subresource part of a request context: computed once (never modified). */
+const staticContexts = new WeakMap<ResourceDef, Map<string, Pick<RequestContext, 'type' | 'apiVersion' | 'kind' | 'ignored'>>>();
+
 /** The managed-fields context of one write to a resource. */
 export function requestContext(def: ResourceDef, subresource: string | undefined, manager: string | undefined, now = new Date()): RequestContext {
-  const type = typeForKind({ group: def.group, version: def.version, kind: def.kind });
-  return { type, apiVersion: groupVersion(def), kind: def.kind, manager, subresource, ignored: ignoredFields(type, subresource, hasStatus(def)), now };
+  let bySub = staticContexts.get(def);
+  if (!bySub) staticContexts.set(def, (bySub = new Map()));
+  let st = bySub.get(subresource ?? '');
+  if (!st) {
+    const type = typeForKind({ group: def.group, version: def.version, kind: def.kind });
+    st = { type, apiVersion: groupVersion(def), kind: def.kind, ignored: ignoredFields(type, subresource, hasStatus(def)) };
+    bySub.set(subresource ?? '', st);
+  }
+  return { ...st, manager, subresource, now };
 }
 
 /**
