@@ -1,8 +1,8 @@
 /**
  * Streams through the apiserver's node proxy (pkg/apiserver/node-proxy.ts) to the kubelet and
  * containerd, with stock kubectl 1.27 (SPDY/3.1) and 1.33 (websockets: v5.channel.k8s.io and the
- * port-forward tunnel): logs (follow, tail, timestamps, previous), exec with exit codes and stdin,
- * attach and port-forward.
+ * port-forward tunnel): logs (follow, tail, timestamps, previous), exec with exit codes and stdin
+ * (many at once, each with its own exit code), attach and port-forward.
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,6 +117,18 @@ describe('kubelet streams', { skip: support.ok ? false : support.why }, () => {
       const bad = await kubectl(v, api.kubeconfig, ['exec', 'two', '-c', 'b', '--', 'sh', '-c', 'echo $HOSTNAME; exit 0']);
       assert.equal(bad.code, 0);
       assert.equal(bad.stdout, 'two\n');
+    });
+
+    test(`kubectl ${v} exec: many concurrent commands each return their own exit code`, async () => {
+      // The exit status is the last thing on the stream, right before the runtime closes it; none
+      // may be lost or mixed up however the connections' ends interleave.
+      const codes = Array.from({ length: 12 }, (_, i) => 1 + ((i * 37 + (v === '1.27' ? 5 : 11)) % 125));
+      const results = await Promise.all(codes.map((c, i) => kubectl(v, api.kubeconfig, ['exec', 'web', '--', 'sh', '-c', `echo run-${i}; exit ${c}`], { timeoutMs: 120_000 })));
+      results.forEach((r, i) => {
+        assert.equal(r.code, codes[i], `command ${i}: ${r.stderr}`);
+        assert.equal(r.stdout, `run-${i}\n`);
+        assert.match(r.stderr, new RegExp(`command terminated with exit code ${codes[i]}`));
+      });
     });
 
     test(`kubectl ${v} attach streams the container's output`, async () => {

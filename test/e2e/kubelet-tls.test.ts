@@ -113,4 +113,15 @@ describe('kubelet tls', { skip: support.ok ? false : support.why }, () => {
       assert.equal(r.stdout, 'via-tls\n');
     }
   });
+
+  test('concurrent kubectl exec through the https kubelet each return their own exit code', async () => {
+    for (const v of ['1.27', '1.33']) {
+      const codes = [3, 7, 42, 99, 125, 1, 64, 13];
+      const results = await Promise.all(codes.map((c) => kubectl(v, api.adminKubeconfig, ['exec', 'web', '--', 'sh', '-c', `echo code-${c}; exit ${c}`], { timeoutMs: 120_000 })));
+      results.forEach((r, i) => {
+        assert.equal(r.code, codes[i], `kubectl ${v}, exit ${codes[i]}: ${r.stderr}`);
+        assert.equal(r.stdout, `code-${codes[i]}\n`);
+      });
+    }
+  });
 });
