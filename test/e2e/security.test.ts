@@ -1,0 +1,103 @@
+/**
+ * Security end to end on a launcher cluster (one node): a pod's projected ServiceAccount token
+ * authenticates from inside the pod against the `kubernetes` Service over https, and RBAC limits
+ * it (the ServiceAccount is bound to `view` in its namespace: listing pods works, creating a
+ * ConfigMap and reading Secrets are 403, no token is 401). The projected ca.crt is the cluster's CA.
+ *
+ * The client is busybox wget, which speaks TLS but cannot verify the server against ca.crt; the
+ * test checks ca.crt's contents instead. Run under the cluster lock:
+ *   flock /tmp/keelson-cluster.lock npx node --test .build/<dir>/test/e2e/security.test.js
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { up, down, defaultClusterOptions, type ClusterOptions } from '../../pkg/launcher/cluster.js';
+import { nodeTestsSupported } from '../harness/containerd.js';
+import { kubectl, kubectlOK } from '../harness/kubectl.js';
+
+const support = nodeTestsSupported();
+const skip = !support.ok ? support.why : fs.existsSync('/sys/class/net/keelson0') ? 'a keelson cluster already runs on this machine' : undefined;
+const V = '1.33';
+const NS = 'sec';
+let opts: ClusterOptions;
+let kubeconfig = '';
+const lines: string[] = [];
+
+const k = (args: string[], input?: string) => kubectlOK(V, kubeconfig, args, { timeoutMs: 120_000, ...(input === undefined ? {} : { input }) });
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  opts = { ...defaultClusterOptions(fs.mkdtempSync(path.join(os.tmpdir(), 'keelson-security-'))), nodes: 1, log: (l) => lines.push(l) };
+  kubeconfig = await up(opts);
+});
+
+after(async () => {
+  if (skip || !opts) return;
+  await down({ ...opts, reset: true });
+});
+
+/** Runs a shell line in the client pod with the pod's own token in $T. */
+function inPod(script: string) {
+  return kubectl(V, kubeconfig, ['exec', '-n', NS, 'client', '--', 'sh', '-c', `T=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token); ${script}`], { timeoutMs: 60_000 });
+}
+
+test('a pod\'s projected token authenticates against the kubernetes Service, and RBAC limits it', { skip }, async () => {
+  await k(['create', 'namespace', NS]);
+  await k(['create', 'serviceaccount', 'reader', '-n', NS]);
+  await k(['create', 'rolebinding', 'reader-view', '--clusterrole=view', `--serviceaccount=${NS}:reader`, '-n', NS]);
+  await k(['create', 'secret', 'generic', 'hidden', '--from-literal=k=v', '-n', NS]);
+  await k(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'client', namespace: NS },
+    spec: { serviceAccountName: 'reader', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
+  }));
+  await until('the client pod', async () => JSON.parse(await k(['get', 'pod', 'client', '-n', NS, '-o', 'json'])).status.phase === 'Running');
+
+  // The projected ca.crt is the cluster's CA, as the kubeconfig carries it.
+  const caInPod = await k(['exec', '-n', NS, 'client', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt']);
+  const kc = await k(['config', 'view', '--raw', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']);
+  assert.equal(caInPod.trim(), Buffer.from(kc, 'base64').toString('utf8').trim());
+  assert.equal((await k(['exec', '-n', NS, 'client', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/namespace'])).trim(), NS);
+
+  const api = 'https://kubernetes.default.svc';
+  // Listing pods in its namespace: allowed by view (DNS and the Service may take a moment).
+  const list = await until('a pod list from inside the pod', async () => {
+    const r = await inPod(`wget -qO- --header "Authorization: Bearer $T" ${api}/api/v1/namespaces/${NS}/pods`);
+    return r.code === 0 ? r.stdout : undefined;
+  });
+  const pods = JSON.parse(list);
+  assert.equal(pods.kind, 'PodList');
+  assert.ok(pods.items.some((p: any) => p.metadata.name === 'client'));
+
+  // Creating a ConfigMap and reading Secrets: 403.
+  const cm = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope' } });
+  const create = await inPod(`wget -qO- --header "Authorization: Bearer $T" --header "Content-Type: application/json" --post-data '${cm}' ${api}/api/v1/namespaces/${NS}/configmaps`);
+  assert.notEqual(create.code, 0);
+  assert.match(create.stderr, /403 Forbidden/);
+  const secret = await inPod(`wget -qO- --header "Authorization: Bearer $T" ${api}/api/v1/namespaces/${NS}/secrets/hidden`);
+  assert.notEqual(secret.code, 0);
+  assert.match(secret.stderr, /403 Forbidden/);
+  // Without the token: 401.
+  const anon = await inPod(`wget -qO- ${api}/api/v1/namespaces/${NS}/pods`);
+  assert.notEqual(anon.code, 0);
+  assert.match(anon.stderr, /401 Unauthorized/);
+  assert.equal((await kubectl(V, kubeconfig, ['get', 'configmap', 'nope', '-n', NS])).code, 1, 'nothing was created');
+});
