@@ -5,10 +5,27 @@
  */
 import { Etcd3 } from 'etcd3';
 import { Agent, request } from 'undici';
+import { readFileSync } from 'node:fs';
 import { summarize, runConcurrent } from './stats.js';
 
+/** CPU time (user + system) a process has used, in ms, from /proc; NaN when unreadable. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 export interface ApiBenchResult {
-  creates: { concurrency: number; apiPerSec: number; etcdPerSec: number; ratio: number }[];
+  /**
+   * Creates per second, and, when the process ids were given, CPU ms per create: the apiserver's
+   * for its creates, etcd's for the raw ones. CPU per create varies far less than throughput
+   * when other work shares the machine.
+   */
+  creates: { concurrency: number; apiPerSec: number; etcdPerSec: number; ratio: number; apiCpuMsPerCreate?: number; etcdCpuMsPerCreate?: number }[];
   get: { p50: number; p99: number };
   list10k: { rv0: { p50: number; p99: number }; consistent: { p50: number; p99: number } };
   watch: { watchers: number; p50: number; p99: number }[];
@@ -23,7 +40,7 @@ function podJSON(ns: string, name: string): string {
   });
 }
 
-export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { creates: number; concurrencies: number[]; listSize: number; listRuns: number; watcherCounts: number[]; watchEvents: number }, log: (s: string) => void): Promise<ApiBenchResult> {
+export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { creates: number; concurrencies: number[]; listSize: number; listRuns: number; watcherCounts: number[]; watchEvents: number; pids?: { apiserver?: number; etcd?: number } }, log: (s: string) => void): Promise<ApiBenchResult> {
   const agent = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
   const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: string, headers: Record<string, string> = {}) => {
     const r = await request(apiURL + path, { method, body, headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent });
@@ -44,19 +61,27 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { cre
     for (const c of opts.concurrencies) {
       const ns = `bench-c${c}`;
       await namespace(ns);
+      const apiCpu0 = cpuMs(opts.pids?.apiserver);
       const apiSecs = await runConcurrent(opts.creates, c, async (i) => {
         await call('POST', `/api/v1/namespaces/${ns}/pods`, podJSON(ns, `p-${i}`));
       });
+      const apiCpu = (cpuMs(opts.pids?.apiserver) - apiCpu0) / opts.creates;
+      const etcdCpu0 = cpuMs(opts.pids?.etcd);
       const etcdSecs = await runConcurrent(opts.creates, c, async (i) => {
         const key = Buffer.from(`/bench-raw/c${c}/p-${i}`);
         const value = Buffer.from(podJSON(ns, `p-${i}`));
         const r = await etcd.kv.txn({ compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }], success: [{ request_put: { key, value } }], failure: [] });
         if (!r.succeeded) throw new Error('raw etcd create failed');
       });
+      const etcdCpu = (cpuMs(opts.pids?.etcd) - etcdCpu0) / opts.creates;
       const apiPerSec = opts.creates / apiSecs;
       const etcdPerSec = opts.creates / etcdSecs;
-      result.creates.push({ concurrency: c, apiPerSec, etcdPerSec, ratio: apiPerSec / etcdPerSec });
-      log(`  creates at concurrency ${c}: apiserver ${apiPerSec.toFixed(0)}/s, raw etcd ${etcdPerSec.toFixed(0)}/s, ratio ${(apiPerSec / etcdPerSec).toFixed(2)}`);
+      const row: ApiBenchResult['creates'][number] = { concurrency: c, apiPerSec, etcdPerSec, ratio: apiPerSec / etcdPerSec };
+      if (Number.isFinite(apiCpu)) row.apiCpuMsPerCreate = apiCpu;
+      if (Number.isFinite(etcdCpu)) row.etcdCpuMsPerCreate = etcdCpu;
+      result.creates.push(row);
+      const cpu = Number.isFinite(apiCpu) && Number.isFinite(etcdCpu) ? `; CPU per create: apiserver ${apiCpu.toFixed(2)} ms, etcd ${etcdCpu.toFixed(2)} ms` : '';
+      log(`  creates at concurrency ${c}: apiserver ${apiPerSec.toFixed(0)}/s, raw etcd ${etcdPerSec.toFixed(0)}/s, ratio ${(apiPerSec / etcdPerSec).toFixed(2)}${cpu}`);
     }
     await etcd.delete().prefix('/bench-raw/');
 
