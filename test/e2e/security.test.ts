@@ -4,8 +4,10 @@
  * it (the ServiceAccount is bound to `view` in its namespace: listing pods works, creating a
  * ConfigMap and reading Secrets are 403, no token is 401). The projected ca.crt is the cluster's CA.
  *
- * The client is busybox wget, which speaks TLS but cannot verify the server against ca.crt; the
- * test checks ca.crt's contents instead. Run under the cluster lock:
+ * The client is busybox wget, which Debian builds to speak https through `openssl s_client` with
+ * verification; the busybox image has no openssl, so the test copies the host's openssl and its
+ * libraries into the pod (kubectl cp) and points SSL_CERT_FILE at the projected ca.crt: the
+ * apiserver is verified against it, and without it the request fails. Run under the cluster lock:
  *   flock /tmp/keelson-cluster.lock npx node --test .build/<dir>/test/e2e/security.test.js
  */
 import { test, before, after } from 'node:test';
@@ -15,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { up, down, defaultClusterOptions, type ClusterOptions } from '../../pkg/launcher/cluster.js';
 import { nodeTestsSupported } from '../harness/containerd.js';
+import { execFileSync } from 'node:child_process';
 import { kubectl, kubectlOK } from '../harness/kubectl.js';
 
 const support = nodeTestsSupported();
@@ -53,9 +56,22 @@ after(async () => {
   await down({ ...opts, reset: true });
 });
 
-/** Runs a shell line in the client pod with the pod's own token in $T. */
-function inPod(script: string) {
-  return kubectl(V, kubeconfig, ['exec', '-n', NS, 'client', '--', 'sh', '-c', `T=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token); ${script}`], { timeoutMs: 60_000 });
+/** The host's openssl with the libraries ldd names and the loader, behind an `openssl` script for /tmp/ssl in the pod. */
+function opensslBundle(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keelson-openssl-'));
+  const bin = execFileSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).trim();
+  const libs = [...execFileSync('ldd', [bin], { encoding: 'utf8' }).matchAll(/(\/\S+\.so[.\d]*)/g)].map((m) => m[1]!);
+  for (const lib of new Set(libs)) fs.copyFileSync(lib, path.join(dir, path.basename(lib)));
+  const loader = libs.find((l) => path.basename(l).startsWith('ld-linux'))!;
+  fs.copyFileSync(bin, path.join(dir, 'openssl.bin'));
+  fs.writeFileSync(path.join(dir, 'openssl'), `#!/bin/sh\nexec /tmp/ssl/${path.basename(loader)} --library-path /tmp/ssl /tmp/ssl/openssl.bin "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
+/** Runs a shell line in the client pod with the pod's own token in $T and openssl verifying against ca.crt. */
+function inPod(script: string, withCA = true) {
+  const env = `export PATH=/tmp/ssl:$PATH${withCA ? ' SSL_CERT_FILE=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' : ''};`;
+  return kubectl(V, kubeconfig, ['exec', '-n', NS, 'client', '--', 'sh', '-c', `${env} T=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token); ${script}`], { timeoutMs: 60_000 });
 }
 
 test('a pod\'s projected token authenticates against the kubernetes Service, and RBAC limits it', { skip }, async () => {
@@ -77,6 +93,12 @@ test('a pod\'s projected token authenticates against the kubernetes Service, and
   assert.equal(caInPod.trim(), Buffer.from(kc, 'base64').toString('utf8').trim());
   assert.equal((await k(['exec', '-n', NS, 'client', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/namespace'])).trim(), NS);
 
+  const bundle = opensslBundle();
+  try {
+    await k(['cp', bundle, `${NS}/client:/tmp/ssl`]);
+  } finally {
+    fs.rmSync(bundle, { recursive: true, force: true });
+  }
   const api = 'https://kubernetes.default.svc';
   // Listing pods in its namespace: allowed by view (DNS and the Service may take a moment).
   const list = await until('a pod list from inside the pod', async () => {
@@ -100,4 +122,7 @@ test('a pod\'s projected token authenticates against the kubernetes Service, and
   assert.notEqual(anon.code, 0);
   assert.match(anon.stderr, /401 Unauthorized/);
   assert.equal((await kubectl(V, kubeconfig, ['get', 'configmap', 'nope', '-n', NS])).code, 1, 'nothing was created');
+  // Without ca.crt the server's certificate does not verify: the client really checks it.
+  const unverified = await inPod(`wget -qO- --header "Authorization: Bearer $T" ${api}/api/v1/namespaces/${NS}/pods`, false);
+  assert.notEqual(unverified.code, 0);
 });
