@@ -53,7 +53,43 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** A deep copy of a JSON value. */
+/**
+ * A deep copy of a JSON value, as a JSON round trip makes it (undefined members dropped, undefined
+ * array items and non-finite numbers null, `toJSON` honoured), without building the text: plain
+ * objects and arrays are copied directly, anything else goes through JSON.
+ */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : (copyJSON(v) as T);
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function copyJSON(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) {
+    if (typeof v === 'number' && !Number.isFinite(v)) return null;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+    return JSON.parse(JSON.stringify(v)) as unknown;
+  }
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      const x: unknown = v[i];
+      out[i] = x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : copyJSON(x);
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return JSON.parse(JSON.stringify(v)) as unknown;
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in src) {
+    if (!hasOwn.call(src, k)) continue;
+    const x = src[k];
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+    // JSON.parse makes "__proto__" an own member; plain assignment would set the prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copyJSON(x), enumerable: true, writable: true, configurable: true });
+    else out[k] = copyJSON(x);
+  }
+  return out;
 }

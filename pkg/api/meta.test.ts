@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clone, deepEqual } from './meta.js';
+
+const viaJSON = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
+
+test('clone copies as a JSON round trip does', () => {
+  const cases: unknown[] = [
+    null,
+    0,
+    'x',
+    true,
+    [],
+    {},
+    { a: 1, b: 'two', c: [1, 'x', null, { d: false }], e: { f: { g: [] } } },
+    { dropped: undefined, fn: () => 1, sym: Symbol('s'), kept: 1 },
+    [undefined, () => 1, Symbol('s'), Number.NaN, Infinity, -Infinity, 2],
+    { nan: Number.NaN, inf: -Infinity },
+    { when: new Date(0), nested: { when: new Date(86_400_000) } },
+    { withToJSON: { toJSON: () => 'custom' } },
+    { map: new Map([[1, 2]]), set: new Set([1]) },
+    { 1: 'a', b: 'b', 0: 'c' },
+  ];
+  for (const c of cases) {
+    const got = clone(c);
+    assert.deepEqual(got, viaJSON(c));
+    // Same member order too: what gets stored and served is JSON text.
+    assert.equal(JSON.stringify(got), JSON.stringify(c));
+  }
+  assert.equal(clone(undefined), undefined);
+});
+
+test('clone is deep: changing the copy leaves the original alone', () => {
+  const orig = { metadata: { labels: { a: '1' } }, spec: { containers: [{ name: 'c', args: ['x'] }] } };
+  const c = clone(orig);
+  c.metadata.labels.a = '2';
+  c.spec.containers[0]!.args.push('y');
+  assert.equal(orig.metadata.labels.a, '1');
+  assert.deepEqual(orig.spec.containers[0]!.args, ['x']);
+  assert.ok(deepEqual(clone(orig), orig));
+});
+
+test('clone keeps a "__proto__" member as data, as JSON.parse does', () => {
+  const parsed = JSON.parse('{"__proto__":{"polluted":true},"a":{"__proto__":[1]}}') as Record<string, unknown>;
+  const c = clone(parsed);
+  assert.equal(Object.getPrototypeOf(c), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(JSON.stringify(c), JSON.stringify(parsed));
+  assert.ok(Object.prototype.hasOwnProperty.call(c, '__proto__'));
+});
+
+test('clone of what JSON cannot encode throws as JSON does', () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => clone(cyclic));
+  assert.throws(() => clone({ big: 1n }));
+});
