@@ -6,6 +6,7 @@
 import { Etcd3 } from 'etcd3';
 import { Agent, request } from 'undici';
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { summarize, runConcurrent } from './stats.js';
 
 /** CPU time (user + system) a process has used, in ms, from /proc; NaN when unreadable. */
@@ -40,7 +41,89 @@ function podJSON(ns: string, name: string): string {
   });
 }
 
-export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { creates: number; concurrencies: number[]; listSize: number; listRuns: number; watcherCounts: number[]; watchEvents: number; pids?: { apiserver?: number; etcd?: number } }, log: (s: string) => void): Promise<ApiBenchResult> {
+export type ApiSection = 'creates' | 'list' | 'watch';
+
+export interface ApiBenchOptions {
+  creates: number;
+  concurrencies: number[];
+  listSize: number;
+  listRuns: number;
+  watcherCounts: number[];
+  watchEvents: number;
+  /** Pause between the watch benchmark's writes (default 50 ms). */
+  watchIntervalMs?: number;
+  pids?: { apiserver?: number; etcd?: number };
+  /** Which parts to run (default all; GET latency goes with the creates). */
+  sections?: ApiSection[];
+}
+
+/** Watch clients per thread: a thread reads at most this many streams. */
+const WATCHES_PER_THREAD = 250;
+
+/**
+ * Opens `n` watches on `path`, spread over client threads (bench/watch-worker.ts), then makes
+ * `events` writes through `write(name)` with names w-0… and returns the delivery latency: from
+ * just before each write was sent to each watch's receipt of its event.
+ */
+export async function benchWatch(apiURL: string, path: string, n: number, events: number, intervalMs: number, write: (name: string) => Promise<void>): Promise<{ p50: number; p99: number; deliveries: number; threads: number }> {
+  const u = new URL(apiURL);
+  const threads = Math.max(1, Math.min(4, Math.ceil(n / WATCHES_PER_THREAD)));
+  const workers: Worker[] = [];
+  const sendTimes = new Map<string, number>();
+  const samples: number[] = [];
+  try {
+    const readies: Promise<void>[] = [];
+    for (let i = 0; i < threads; i++) {
+      const count = Math.floor(n / threads) + (i < n % threads ? 1 : 0);
+      const w = new Worker(new URL('./watch-worker.js', import.meta.url), { workerData: { host: u.hostname, port: Number(u.port), path, count } });
+      workers.push(w);
+      readies.push(
+        new Promise((resolve, reject) => {
+          const onMessage = (m: { ready?: boolean; error?: string }) => {
+            if (m.error) reject(new Error(`watch failed: ${m.error}`));
+            else if (m.ready) {
+              w.off('message', onMessage);
+              resolve();
+            }
+          };
+          w.on('message', onMessage);
+          w.once('error', reject);
+        }),
+      );
+    }
+    await Promise.race([Promise.all(readies), new Promise((_, reject) => setTimeout(() => reject(new Error(`${n} watches not established in 60 s`)), 60_000))]);
+    for (let e = 0; e < events; e++) {
+      const name = `w-${e}`;
+      sendTimes.set(name, performance.timeOrigin + performance.now());
+      await write(name);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    // Give the last deliveries time to arrive, then collect every thread's receipts.
+    await new Promise((r) => setTimeout(r, Math.max(1000, n * 2)));
+    const all = await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<[string, number[]][]>((resolve) => {
+            w.on('message', (m: { receipts?: [string, number[]][] }) => m.receipts && resolve(m.receipts));
+            w.postMessage({ stop: true });
+          }),
+      ),
+    );
+    for (const receipts of all) {
+      for (const [name, times] of receipts) {
+        const sent = sendTimes.get(name);
+        if (sent !== undefined) for (const t of times) samples.push(t - sent);
+      }
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  const sum = summarize(samples);
+  return { p50: sum.p50, p99: sum.p99, deliveries: samples.length, threads };
+}
+
+export async function benchApi(apiURL: string, etcdEndpoint: string, opts: ApiBenchOptions, log: (s: string) => void): Promise<ApiBenchResult> {
+  const want = (s: ApiSection) => !opts.sections || opts.sections.includes(s);
   const agent = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
   const call = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: string, headers: Record<string, string> = {}) => {
     const r = await request(apiURL + path, { method, body, headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent });
@@ -58,7 +141,7 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { cre
   const result: ApiBenchResult = { creates: [], get: { p50: NaN, p99: NaN }, list10k: { rv0: { p50: NaN, p99: NaN }, consistent: { p50: NaN, p99: NaN } }, watch: [] };
   try {
     // 1. Creates, apiserver versus raw etcd.
-    for (const c of opts.concurrencies) {
+    for (const c of want('creates') ? opts.concurrencies : []) {
       const ns = `bench-c${c}`;
       await namespace(ns);
       const apiCpu0 = cpuMs(opts.pids?.apiserver);
@@ -88,89 +171,52 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: { cre
     // 2. GET latency.
     const ns0 = `bench-c${opts.concurrencies[0]}`;
     const getSamples: number[] = [];
-    for (let i = 0; i < Math.min(1000, opts.creates); i++) {
+    for (let i = 0; want('creates') && i < Math.min(1000, opts.creates); i++) {
       const t = process.hrtime.bigint();
       await call('GET', `/api/v1/namespaces/${ns0}/pods/p-${i}`);
       getSamples.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     result.get = summarize(getSamples);
-    log(`  GET p50 ${result.get.p50.toFixed(2)} ms, p99 ${result.get.p99.toFixed(2)} ms`);
+    if (want('creates')) log(`  GET p50 ${result.get.p50.toFixed(2)} ms, p99 ${result.get.p99.toFixed(2)} ms`);
 
     // 3. LIST of listSize pods, from the cache (RV=0) and consistent (RV unset).
     const listNs = 'bench-list';
-    await namespace(listNs);
-    await runConcurrent(opts.listSize, 64, async (i) => {
-      await call('POST', `/api/v1/namespaces/${listNs}/pods`, podJSON(listNs, `l-${i}`));
-    });
-    const last = `"l-${opts.listSize - 1}"`;
-    // resourceVersion=0 may be served by a cache a moment behind the last create: wait for it.
-    for (let i = 0; i < 100 && !(await call('GET', `/api/v1/namespaces/${listNs}/pods?resourceVersion=0`)).includes(last); i++) await new Promise((r) => setTimeout(r, 100));
-    const listLatency = async (q: string) => {
-      const s: number[] = [];
-      for (let i = 0; i < opts.listRuns; i++) {
-        const t = process.hrtime.bigint();
-        const text = await call('GET', `/api/v1/namespaces/${listNs}/pods${q}`);
-        s.push(Number(process.hrtime.bigint() - t) / 1e6);
-        if (i === 0 && !text.includes(last)) throw new Error(`LIST${q} did not return every pod`);
-      }
-      return summarize(s);
-    };
-    result.list10k.rv0 = await listLatency('?resourceVersion=0');
-    result.list10k.consistent = await listLatency('');
-    log(`  LIST ${opts.listSize} pods: RV=0 p50 ${result.list10k.rv0.p50.toFixed(0)} ms p99 ${result.list10k.rv0.p99.toFixed(0)} ms; consistent p50 ${result.list10k.consistent.p50.toFixed(0)} ms p99 ${result.list10k.consistent.p99.toFixed(0)} ms`);
-
-    // 4. Watch delivery latency: time from a write's response to each watcher seeing it.
-    for (const n of opts.watcherCounts) {
-      const wns = `bench-watch-${n}`;
-      await namespace(wns);
-      const seen = new Map<string, number[]>();
-      const writeDone = new Map<string, bigint>();
-      const controllers: AbortController[] = [];
-      let ready = 0;
-      const watchAgent = new Agent({ connections: n + 8, keepAliveTimeout: 60_000 });
-      const streams = Array.from({ length: n }, async () => {
-        const ac = new AbortController();
-        controllers.push(ac);
-        const r = await request(`${apiURL}/api/v1/namespaces/${wns}/configmaps?watch=true&resourceVersion=0`, { signal: ac.signal, dispatcher: watchAgent });
-        ready++;
-        let buf = '';
-        try {
-          for await (const chunk of r.body) {
-            const now = process.hrtime.bigint();
-            buf += chunk.toString();
-            let i;
-            while ((i = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, i);
-              buf = buf.slice(i + 1);
-              const name = /"name":"([^"]+)"/.exec(line)?.[1];
-              if (!name) continue;
-              const list = seen.get(name) ?? [];
-              list.push(Number(now));
-              seen.set(name, list);
-            }
-          }
-        } catch {
-          // aborted
-        }
+    if (want('list')) {
+      await namespace(listNs);
+      await runConcurrent(opts.listSize, 64, async (i) => {
+        await call('POST', `/api/v1/namespaces/${listNs}/pods`, podJSON(listNs, `l-${i}`));
       });
-      while (ready < n) await new Promise((r) => setTimeout(r, 20));
-      for (let e = 0; e < opts.watchEvents; e++) {
-        const name = `w-${e}`;
-        const t = process.hrtime.bigint();
-        await call('POST', `/api/v1/namespaces/${wns}/configmaps`, JSON.stringify({ metadata: { name } }));
-        writeDone.set(name, t);
-        await new Promise((r) => setTimeout(r, 20));
+      const last = `"l-${opts.listSize - 1}"`;
+      // resourceVersion=0 may be served by a cache a moment behind the last create: wait for it.
+      for (let i = 0; i < 100 && !(await call('GET', `/api/v1/namespaces/${listNs}/pods?resourceVersion=0`)).includes(last); i++) await new Promise((r) => setTimeout(r, 100));
+      const listLatency = async (q: string) => {
+        const s: number[] = [];
+        for (let i = 0; i < opts.listRuns; i++) {
+          const t = process.hrtime.bigint();
+          const text = await call('GET', `/api/v1/namespaces/${listNs}/pods${q}`);
+          s.push(Number(process.hrtime.bigint() - t) / 1e6);
+          if (i === 0 && !text.includes(last)) throw new Error(`LIST${q} did not return every pod`);
+        }
+        return summarize(s);
+      };
+      result.list10k.rv0 = await listLatency('?resourceVersion=0');
+      result.list10k.consistent = await listLatency('');
+      log(`  LIST ${opts.listSize} pods: RV=0 p50 ${result.list10k.rv0.p50.toFixed(0)} ms p99 ${result.list10k.rv0.p99.toFixed(0)} ms; consistent p50 ${result.list10k.consistent.p50.toFixed(0)} ms p99 ${result.list10k.consistent.p99.toFixed(0)} ms`);
+    }
+
+    // 4. Watch delivery latency: from just before a write is sent to each watcher's receipt of
+    // its event, on one clock shared by the client's threads.
+    if (want('watch')) {
+      for (const n of opts.watcherCounts) {
+        const wns = `bench-watch-${n}`;
+        await namespace(wns);
+        const interval = opts.watchIntervalMs ?? 50;
+        const w = await benchWatch(apiURL, `/api/v1/namespaces/${wns}/configmaps?watch=true&resourceVersion=0`, n, opts.watchEvents, interval, async (name) => {
+          await call('POST', `/api/v1/namespaces/${wns}/configmaps`, JSON.stringify({ metadata: { name } }));
+        });
+        result.watch.push({ watchers: n, p50: w.p50, p99: w.p99 });
+        log(`  watch delivery with ${n} watchers (${w.threads} client threads, a write every ${interval} ms): p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms (${w.deliveries}/${n * opts.watchEvents} deliveries)`);
       }
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && [...writeDone.keys()].some((k) => (seen.get(k)?.length ?? 0) < n)) await new Promise((r) => setTimeout(r, 50));
-      for (const c of controllers) c.abort();
-      await Promise.allSettled(streams);
-      await watchAgent.close();
-      const samples: number[] = [];
-      for (const [name, t] of writeDone) for (const s of seen.get(name) ?? []) samples.push((s - Number(t)) / 1e6);
-      const sum = summarize(samples);
-      result.watch.push({ watchers: n, p50: sum.p50, p99: sum.p99 });
-      log(`  watch delivery with ${n} watchers: p50 ${sum.p50.toFixed(1)} ms, p99 ${sum.p99.toFixed(1)} ms (${samples.length}/${n * writeDone.size} deliveries)`);
     }
   } finally {
     etcd.close();

@@ -15,6 +15,7 @@ import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { negotiateOutput, bodyKind, parseJSON, parseYAML, asObject, type BodyKind, type OutputKind } from './negotiation.js';
 import { mergePatch, applyJSONPatch } from './patch.js';
 import { toTable, parseIncludeObject, partialObjectMetadata } from './table.js';
+import { sendJSONText, sendParts, sharedObjectJSON } from './encode.js';
 import type { ApiserverMetrics } from './metrics.js';
 import { decodeProtobuf } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
@@ -50,10 +51,27 @@ export interface Request {
   user?: UserInfo;
 }
 
+/** A JSON response; gzipped when large and the client accepts gzip, as upstream. */
 export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
-  res.end(text);
+  sendJSONText(res, code, JSON.stringify(body), { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
+}
+
+const COMMA = Buffer.from(',');
+
+/**
+ * A JSON list of objects shared with the watch cache, each written from its cached encoding
+ * (see `sharedObjectJSON`): the same bytes as JSON.stringify of the whole list.
+ */
+async function sendSharedList(res: ServerResponse, kind: string, apiVersion: string, metadata: Record<string, unknown>, items: StoredObject[]): Promise<void> {
+  const head = JSON.stringify({ kind, apiVersion, metadata, items: [] });
+  // head ends in `[]}`: the items go between the brackets.
+  const parts: (string | Buffer)[] = [head.slice(0, -2)];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(sharedObjectJSON(items[i]!));
+  }
+  parts.push(']}');
+  await sendParts(res, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' }, parts);
 }
 
 export function sendStatusError(res: ServerResponse, err: unknown): number {
@@ -246,7 +264,7 @@ async function dispatch(ctx: HandlerContext, def: ResourceDef, info: RequestInfo
       } else if (out.kind === 'partial-metadata') {
         sendJSON(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${out.version}`, metadata: cleanMeta(meta), items: r.items.map((o) => partialObjectMetadata(o, out.version)) });
       } else {
-        sendJSON(res, 200, { kind: `${def.kind}List`, apiVersion: groupVersion(def), metadata: cleanMeta(meta), items: r.items });
+        await sendSharedList(res, `${def.kind}List`, groupVersion(def), cleanMeta(meta), r.items);
       }
       return 200;
     }
@@ -542,12 +560,21 @@ async function createEviction(ctx: HandlerContext, def: ResourceDef, ns: string,
  * JSON lines of watch events, per event object: the store hands the same event object to every
  * watcher of a cache event, so a fan-out to many watchers serializes it once.
  */
-const encodedEvents = new WeakMap<WatchEvent, string>();
+const encodedEvents = new WeakMap<WatchEvent, Buffer>();
 
-function encodeEventJSON(ev: WatchEvent): string {
+const EVENT_TAIL = Buffer.from('}\n');
+
+/**
+ * An event line. The object of an ADDED, MODIFIED or DELETED event comes from the watch cache (or
+ * is a fresh copy), so its cached encoding is reused: a list and the events of the same object
+ * revision encode it once.
+ */
+function encodeEventJSON(ev: WatchEvent): Buffer {
   let line = encodedEvents.get(ev);
   if (line === undefined) {
-    line = JSON.stringify({ type: ev.type, object: ev.object }) + '\n';
+    if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') {
+      line = Buffer.concat([Buffer.from(`{"type":${JSON.stringify(ev.type)},"object":`), sharedObjectJSON(ev.object), EVENT_TAIL]);
+    } else line = Buffer.from(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
     encodedEvents.set(ev, line);
   }
   return line;
@@ -565,7 +592,7 @@ async function serveWatch(ctx: HandlerContext, def: ResourceDef, info: RequestIn
   const allowBookmarks = queryBool(q, 'allowWatchBookmarks');
   const sendInitial = q.get('sendInitialEvents');
   const fieldSelector = [q.get('fieldSelector'), info.name ? `metadata.name=${info.name.replace(/[\\,=!]/g, (c) => '\\' + c)}` : undefined].filter(Boolean).join(',');
-  const encode = (ev: WatchEvent): string => {
+  const encode = (ev: WatchEvent): string | Buffer => {
     if (out.kind === 'json') return encodeEventJSON(ev);
     let obj: unknown = ev.object;
     if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
