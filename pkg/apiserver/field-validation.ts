@@ -5,11 +5,14 @@
  * same way.
  *
  * The field list comes from @kubernetes/client-node's generated models (attributeTypeMap), which
- * are generated from upstream's OpenAPI spec and so follow the newest API fields.
+ * are generated from upstream's OpenAPI spec and so follow the newest API fields. They are read
+ * from a compact table extracted from those models (pkg/openapi/field-types.ts) rather than from
+ * the models themselves, which cost ~30 MB of memory to load.
  */
 import * as errors from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
 import type { ResourceDef } from '../registry/types.js';
+import { modelFields } from '../openapi/field-types.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -20,39 +23,17 @@ export function parseFieldValidation(q: URLSearchParams): FieldValidation {
   throw errors.badRequest(`fieldValidation: Invalid value: "${v}": fieldValidation must be one of "Ignore", "Warn", or "Strict"`);
 }
 
-interface Attr {
-  baseName: string;
-  type: string;
-}
-type ModelClass = { getAttributeTypeMap(): Attr[] };
-type Models = Record<string, unknown>;
-
-let models: Models | undefined;
-let loading: Promise<Models> | undefined;
-
-async function loadModels(): Promise<Models> {
-  if (models) return models;
-  loading ??= import('@kubernetes/client-node/dist/gen/models/all.js').then((m) => (models = m as Models));
-  return loading;
-}
-
-// Loading the generated models takes a moment: start at once rather than on the first write.
-void loadModels().catch(() => {});
-
 const modelCache = new Map<string, string | null>();
 
 /** The client-node model name for a served kind: `V1Deployment`, `CoreV1Event`, `EventsV1Event`, … */
-function modelName(m: Models, def: ResourceDef): string | undefined {
+function modelName(def: ResourceDef): string | undefined {
   const key = `${def.group}/${def.version}/${def.kind}`;
   const cached = modelCache.get(key);
   if (cached !== undefined) return cached ?? undefined;
   const ver = def.version[0]!.toUpperCase() + def.version.slice(1);
   const prefix = def.group ? def.group.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()) : 'Core';
   const candidates = def.group ? [`${prefix}${ver}${def.kind}`, `${ver}${def.kind}`] : [`${ver}${def.kind}`, `Core${ver}${def.kind}`];
-  const found = candidates.find((c) => {
-    const cls = m[c] as ModelClass | undefined;
-    return typeof cls?.getAttributeTypeMap === 'function' && cls.getAttributeTypeMap().some((a) => a.baseName === 'kind');
-  });
+  const found = candidates.find((c) => modelFields(c)?.kind !== undefined);
   modelCache.set(key, found ?? null);
   return found;
 }
@@ -65,30 +46,30 @@ type TypeDesc =
 
 const typeDescs = new Map<string, TypeDesc>();
 
-function describe(m: Models, type: string): TypeDesc {
+function describe(type: string): TypeDesc {
   let d = typeDescs.get(type);
   if (d) return d;
   const arr = /^Array<(.+)>$/.exec(type);
   const map = arr ? null : /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  const cls = m[type] as ModelClass | undefined;
+  const fields = arr || map ? undefined : modelFields(type);
   if (arr) d = { kind: 'array', elem: arr[1]! };
   else if (map) d = { kind: 'map', elem: map[1]! };
-  else if (typeof cls?.getAttributeTypeMap === 'function') d = { kind: 'model', fields: new Map(cls.getAttributeTypeMap().map((a) => [a.baseName, a.type])) };
+  else if (fields) d = { kind: 'model', fields: new Map(Object.entries(fields)) };
   else d = { kind: 'leaf' };
   typeDescs.set(type, d);
   return d;
 }
 
 /** Walks `value` against a client-node type string, collecting and removing unknown fields. */
-function walk(m: Models, value: unknown, type: string, path: string, unknown: string[]): void {
+function walk(value: unknown, type: string, path: string, unknown: string[]): void {
   if (value === null || value === undefined || typeof value !== 'object') return;
-  const d = describe(m, type);
+  const d = describe(type);
   switch (d.kind) {
     case 'array':
-      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) walk(m, value[i], d.elem, `${path}[${i}]`, unknown);
+      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) walk(value[i], d.elem, `${path}[${i}]`, unknown);
       return;
     case 'map':
-      if (!Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(m, v, d.elem, `${path}[${k}]`, unknown);
+      if (!Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, d.elem, `${path}[${k}]`, unknown);
       return;
     case 'model': {
       if (Array.isArray(value)) return;
@@ -99,7 +80,7 @@ function walk(m: Models, value: unknown, type: string, path: string, unknown: st
         if (t === undefined) {
           unknown.push(field);
           delete obj[k];
-        } else walk(m, obj[k], t, field, unknown);
+        } else walk(obj[k], t, field, unknown);
       }
       return;
     }
@@ -187,10 +168,9 @@ export interface FieldValidationResult {
  * `rawJSON`) according to `mode`. Throws 400 under Strict.
  */
 export async function validateFields(def: ResourceDef, obj: KubeObject, mode: FieldValidation, rawJSON: string | undefined, strictPrefix: string): Promise<FieldValidationResult> {
-  const m = await loadModels();
-  const name = modelName(m, def);
+  const name = modelName(def);
   const unknown: string[] = [];
-  if (name) walk(m, obj, name, '', unknown);
+  if (name) walk(obj, name, '', unknown);
   const problems = [...(rawJSON && mode !== 'Ignore' ? duplicateFields(rawJSON).map((f) => `duplicate field "${f}"`) : []), ...unknown.map((f) => `unknown field "${f}"`)];
   if (problems.length === 0 || mode === 'Ignore') return { warnings: [] };
   if (mode === 'Strict') throw errors.badRequest(`${strictPrefix}strict decoding error: ${problems.join(', ')}`);
