@@ -473,37 +473,70 @@ export class RegistryStore {
     opts: WriteOptions = {},
   ): Promise<{ object: StoredObject; changed: boolean }> {
     const key = this.key(def, namespace, name);
+    // The first try starts from the watch cache's copy, as upstream's cacher hands its object to
+    // GuaranteedUpdate: that saves a read from etcd when the cache is current. Whatever that try
+    // decides other than a successful write (an error, a no-op, a lost race) is decided again
+    // on the object read from etcd, so a stale cache never shows through.
+    let guess = opts.dryRun ? undefined : this.caches.get(this.prefix(def))?.get(def.namespaced ? namespace : undefined, name);
     for (let attempt = 0; ; attempt++) {
-      const currentRaw = await this.etcd.get(key, def.plural);
+      const fromCache = guess !== undefined;
+      const currentRaw = guess !== undefined ? clone(guess) : await this.etcd.get(key, def.plural);
+      guess = undefined;
       if (!currentRaw) throw errors.notFound(this.gr(def), name);
-      const current = this.out(def, currentRaw);
-      const currentRV = current.metadata.resourceVersion!;
-      const proposed = clone(await mutate(clone(current))) as StoredObject;
-      this.checkTypeMeta(def, proposed);
-      if (typeof proposed.metadata !== 'object' || proposed.metadata === null) proposed.metadata = {};
-      if (proposed.metadata.name && proposed.metadata.name !== name) {
-        throw errors.badRequest(`the name of the object (${proposed.metadata.name}) does not match the name on the URL (${name})`);
-      }
-      const preconditionRV = opts.precondition !== undefined ? opts.precondition || undefined : proposed.metadata.resourceVersion;
-      if (preconditionRV && preconditionRV !== currentRV) throw errors.conflict(this.gr(def), name, conflictMsg);
-      const next = this.prepareUpdate(def, proposed, current, subresource);
-      // managedFields: the updating manager takes what it changed (server-side apply, pkg/apiserver/managedfields).
-      recordManagedFields(def, current, next, subresource, opts);
-      const attrs = this.admissionAttrs('UPDATE', def, next, current, subresource, opts);
-      await this.admission.admit(attrs);
-      const hooks = subresource === undefined ? this.hooks.get(this.storageResource(def)) : undefined;
-      const effects = hooks?.beforeUpdate ? await hooks.beforeUpdate(next, current, !!opts.dryRun) : undefined;
-      let landed = false;
       try {
-        this.validateUpdate(def, next, current, subresource);
-        await this.admission.validate(attrs);
-        const r = await this.writeUpdate(def, key, name, next, current, !!preconditionRV, attempt, opts);
+        const r = await this.tryUpdate(def, key, name, subresource, mutate, opts, currentRaw, fromCache, attempt);
         if (r === 'retry') continue;
-        landed = r.changed && !opts.dryRun;
         return r;
-      } finally {
-        if (effects) await (landed ? effects.commit() : effects.undo());
+      } catch (e) {
+        if (fromCache) continue;
+        throw e;
       }
+    }
+  }
+
+  /** One try of guaranteedUpdate on `currentRaw` (this try's own copy): 'retry' to read again. */
+  private async tryUpdate(
+    def: ResourceDef,
+    key: string,
+    name: string,
+    subresource: string | undefined,
+    mutate: (current: StoredObject) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions,
+    currentRaw: StoredObject,
+    fromCache: boolean,
+    attempt: number,
+  ): Promise<{ object: StoredObject; changed: boolean } | 'retry'> {
+    const current = this.out(def, currentRaw);
+    const currentRV = current.metadata.resourceVersion!;
+    const arg = clone(current);
+    const result = await mutate(arg);
+    // What mutate built from its own argument is this try's alone; anything else may be shared.
+    const proposed = (result === arg ? result : clone(result)) as StoredObject;
+    this.checkTypeMeta(def, proposed);
+    if (typeof proposed.metadata !== 'object' || proposed.metadata === null) proposed.metadata = {};
+    if (proposed.metadata.name && proposed.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${proposed.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const preconditionRV = opts.precondition !== undefined ? opts.precondition || undefined : proposed.metadata.resourceVersion;
+    if (preconditionRV && preconditionRV !== currentRV) throw errors.conflict(this.gr(def), name, conflictMsg);
+    const next = this.prepareUpdate(def, proposed, current, subresource);
+    // managedFields: the updating manager takes what it changed (server-side apply, pkg/apiserver/managedfields).
+    recordManagedFields(def, current, next, subresource, opts);
+    const attrs = this.admissionAttrs('UPDATE', def, next, current, subresource, opts);
+    await this.admission.admit(attrs);
+    const hooks = subresource === undefined ? this.hooks.get(this.storageResource(def)) : undefined;
+    const effects = hooks?.beforeUpdate ? await hooks.beforeUpdate(next, current, !!opts.dryRun) : undefined;
+    let landed = false;
+    try {
+      this.validateUpdate(def, next, current, subresource);
+      await this.admission.validate(attrs);
+      // A no-op or a lost race on the cache's copy is checked against etcd's.
+      const r = await this.writeUpdate(def, key, name, next, current, !!preconditionRV && !fromCache, attempt, opts);
+      if (r === 'retry' || (fromCache && !r.changed)) return 'retry';
+      landed = r.changed && !opts.dryRun;
+      return r;
+    } finally {
+      if (effects) await (landed ? effects.commit() : effects.undo());
     }
   }
 
