@@ -60,13 +60,60 @@ function gvkKey(gvk: GroupVersionKind): string {
   return `${gvk.group}/${gvk.version}/${gvk.kind}`;
 }
 
+const quote = 0x22;
+const backslash = 0x5c;
+
+/**
+ * The text of one member's value of the top-level object of a JSON document, or undefined when
+ * the document has no such member. A byte scan (the structural characters are ASCII, so UTF-8
+ * continuation bytes never match them) that lets the caller parse one part of a large document
+ * without building objects for the rest.
+ */
+export function topLevelMember(json: Buffer, key: string): string | undefined {
+  let depth = 0;
+  let valueStart = -1;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === quote) {
+      // Find the closing quote: one not preceded by an odd number of backslashes.
+      let j = i;
+      for (;;) {
+        j = json.indexOf(quote, j + 1);
+        if (j < 0) return undefined;
+        let k = j - 1;
+        while (json[k] === backslash) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+      }
+      if (depth === 1 && expectKey && valueStart < 0) {
+        const name = JSON.parse(json.toString('utf8', i, j + 1)) as string;
+        if (name === key) valueStart = j + 1; // just past the key; the value follows the ':'
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth === 1) expectKey = c === 0x7b;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0 && valueStart >= 0) return json.toString('utf8', json.indexOf(0x3a, valueStart) + 1, i);
+    } else if (c === 0x2c && depth === 1) {
+      if (valueStart >= 0) return json.toString('utf8', json.indexOf(0x3a, valueStart) + 1, i);
+      expectKey = true;
+    }
+  }
+  return undefined;
+}
+
 /** The upstream definitions, read from node_modules on first use. */
 export function upstreamSpec(): UpstreamSpec {
   if (cached) return cached;
   // Resolved through node's module resolution, so it works from dist/ and from any build dir.
   const file = createRequire(import.meta.url).resolve(packageFile);
-  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { components?: { schemas?: Record<string, SchemaObject> } };
-  const schemas = doc.components?.schemas;
+  // Only `components` is parsed: the rest of the file (mostly `paths`, ~85% of its 4 MB) is never
+  // used, and building objects for it only to drop them grows the heap for good.
+  const components = topLevelMember(fs.readFileSync(file), 'components');
+  const schemas = components === undefined ? undefined : (JSON.parse(components) as { schemas?: Record<string, SchemaObject> }).schemas;
   if (!schemas || typeof schemas !== 'object') throw new Error(`${file} has no components.schemas`);
   const byGVK = new Map<string, string>();
   for (const [name, schema] of Object.entries(schemas)) {
