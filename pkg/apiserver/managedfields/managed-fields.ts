@@ -17,12 +17,13 @@
  *   annotation accounts for are forced, and that annotation is kept up to date.
  */
 import * as errors from '../../api/errors.js';
+import { clone } from '../../api/meta.js';
 import type { KubeObject, StatusCause } from '../../api/types.js';
 import { FieldSet, makePath, pathString, type Path } from './fieldpath.js';
 import { type Atom, resolveFor } from './schema.js';
 import { compare, toFieldSet } from './typed.js';
 import { type ManagedFields, type VersionedSet, ConflictsError, type Conflict, apply as smdApply, update as smdUpdate, conflictSet } from './updater.js';
-import { type JSONValue, type JSONMap, isMap, goJSON } from './value.js';
+import { type JSONValue, type JSONMap, isMap, hasKey, goJSON } from './value.js';
 
 /** One `metadata.managedFields` entry (metav1.ManagedFieldsEntry). */
 export interface ManagedFieldsEntry {
@@ -211,12 +212,15 @@ function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A copy of the object, as JSON (undefined members dropped), without its managed fields. */
 function withoutManagedFields(o: KubeObject | undefined): JSONMap | undefined {
   if (!o) return undefined;
-  const c = JSON.parse(JSON.stringify(o)) as JSONMap;
-  const meta = c.metadata;
-  if (isMap(meta)) delete meta.managedFields;
-  return c;
+  const meta = o.metadata as unknown;
+  if (!isMap(meta) || !hasKey(meta, 'managedFields')) return clone(o) as unknown as JSONMap;
+  const m: JSONMap = { ...meta };
+  delete m.managedFields;
+  // Spreading keeps metadata where it was among the members.
+  return clone({ ...o, metadata: m }) as unknown as JSONMap;
 }
 
 /**
@@ -421,7 +425,7 @@ export function applyManagedFields(ctx: ApplyContext, live: KubeObject | undefin
     throw errors.internalError(`failed to decode managed fields: ${e instanceof Error ? e.message : String(e)}`);
   }
   const liveValue: JSONMap = withoutManagedFields(live) ?? { apiVersion: ctx.apiVersion, kind: ctx.kind };
-  const configValue = JSON.parse(JSON.stringify(config)) as JSONMap;
+  const configValue = clone(config) as unknown as JSONMap;
   const run = (force: boolean) => applyInner(ctx, liveValue, configValue, managed, force, live === undefined);
   let result: { object: JSONMap; managed: Managed };
   try {

@@ -4,6 +4,7 @@
  * (`PATCH` with `application/apply-patch+yaml`) on top of the store.
  */
 import * as errors from '../../api/errors.js';
+import { clone } from '../../api/meta.js';
 import { tooLong, invalidField, required, forbidden, type FieldError } from '../../api/field-errors.js';
 import type { KubeObject, StoredObject } from '../../api/types.js';
 import type { RegistryStore, WriteOptions } from '../../registry/store.js';
@@ -105,7 +106,7 @@ export function recordManagedFields(def: ResourceDef, current: StoredObject | un
   if (opts.managedFieldsComputed) {
     next.metadata ??= {};
     if (opts.appliedManagedFields === undefined) delete next.metadata.managedFields;
-    else next.metadata.managedFields = JSON.parse(JSON.stringify(opts.appliedManagedFields));
+    else next.metadata.managedFields = clone(opts.appliedManagedFields) as never;
     return;
   }
   if (subresource === 'binding') return;

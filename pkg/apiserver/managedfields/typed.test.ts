@@ -181,3 +181,17 @@ test('pod: volumes merge by name (merge,retainKeys), volumeMounts by mountPath, 
   assert.ok(s.has(makePath('spec', 'containers', keyPE([['name', 'c']]), 'volumeMounts', keyPE([['mountPath', '/v']]), 'name')));
   assert.ok(s.has(makePath('spec', 'containers', keyPE([['name', 'c']]), 'command')));
 });
+
+test('compare skips equal subtrees but still sees a change deep inside one, whatever the member order', () => {
+  const a = web();
+  const b = web();
+  // Same content, members in another order: not a change.
+  b.spec = { template: (b.spec as JSONMap).template!, selector: (b.spec as JSONMap).selector!, replicas: 2 } as JSONMap;
+  const same = compare(a, b, deployment);
+  assert.ok(same.added.empty() && same.modified.empty() && same.removed.empty());
+  const c = web();
+  ((((c.spec as JSONMap).template as JSONMap).spec as JSONMap).containers as JSONMap[])[1]!.image = 'busybox:2';
+  const d = compare(a, c, deployment);
+  assert.deepEqual(d.modified.paths().map(pathString), ['.spec.template.spec.containers[name="sidecar"].image']);
+  assert.ok(d.added.empty() && d.removed.empty());
+});

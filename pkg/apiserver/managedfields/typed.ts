@@ -9,7 +9,7 @@
  */
 import { type Atom, type ListAtom, type MapAtom, type Resolved, resolveFor, isAtomic, fieldType } from './schema.js';
 import { FieldSet, type Path, type PathElement, fieldPE, keyPE, valuePE, indexPE, pathString, pathElementsEqual } from './fieldpath.js';
-import { type JSONValue, type JSONMap, isMap, hasKey, valuesEqual } from './value.js';
+import { type JSONValue, type JSONMap, isMap, hasKey, valuesEqual, sameJSON } from './value.js';
 
 /** A value that does not fit its type (for example a list item without its key). */
 export class TypedError extends Error {}
@@ -112,6 +112,11 @@ interface Walker {
   /** Called after a non-leaf node was merged. */
   after?(lhs: JSONValue | undefined, rhs: JSONValue | undefined, path: Path): void;
   opts: WalkOptions;
+  /**
+   * Equal values on both sides are not walked (their merged value is the right side's): for a
+   * walker that records only differences.
+   */
+  skipEqual?: boolean;
 }
 
 function sameForm(a: Resolved, b: Resolved): boolean {
@@ -121,6 +126,7 @@ function sameForm(a: Resolved, b: Resolved): boolean {
 
 /** Walks two values together (upstream's mergingWalker), returning the merged value. */
 function mergeWalk(lhs: JSONValue | undefined, rhs: JSONValue | undefined, type: Atom, path: Path, w: Walker): JSONValue | undefined {
+  if (w.skipEqual && lhs !== undefined && path.length > 0 && sameJSON(lhs, rhs)) return rhs;
   const rl = resolveFor(type, lhs);
   const rr = resolveFor(type, rhs);
   // A value whose form differs from the other side's (deduced types) is replaced as a whole.
@@ -227,6 +233,8 @@ export function compare(lhs: JSONValue | undefined, rhs: JSONValue | undefined, 
     },
     after: (l, r, path) => record(l, r, path, false),
     opts: {},
+    // Equal values record nothing: neither they nor anything in them was added, removed or changed.
+    skipEqual: true,
   });
   return c;
 }

@@ -61,6 +61,30 @@ export function valuesEqual(a: JSONValue | undefined, b: JSONValue | undefined):
   return compareValues(a, b) === 0;
 }
 
+/**
+ * Whether two values are the same JSON (member order aside), as `valuesEqual` tells but without
+ * sorting keys: for values without undefined members, as decoded or copied JSON is.
+ */
+export function sameJSON(a: JSONValue | undefined, b: JSONValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJSON(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  let n = 0;
+  for (const k in a) {
+    if (!hasKey(a, k)) continue;
+    if (!hasKey(b, k) || !sameJSON(a[k], b[k])) return false;
+    n++;
+  }
+  let m = 0;
+  for (const k in b) if (hasKey(b, k)) m++;
+  return n === m;
+}
+
 /** How a value reads inside a field path (`[name="nginx"]`), after upstream's value.ToString. */
 export function valueToString(v: JSONValue): string {
   if (typeof v === 'string') return JSON.stringify(v);
