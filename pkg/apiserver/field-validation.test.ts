@@ -83,3 +83,14 @@ test('kinds served under both a group-prefixed and a plain model name (events) r
   const events = await validateFields(def('events.k8s.io', 'Event'), obj({ apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'e' }, note: 'x', involvedObject: {} }), 'Warn', undefined, '');
   assert.deepEqual(events.warnings, ['unknown field "involvedObject"'], 'events.k8s.io/v1 Event has note and regarding instead');
 });
+
+test('duplicate keys: escaped keys compare decoded, values are never keys, whitespace before the colon', () => {
+  // "\u0061" is "a": a duplicate of "a" once decoded.
+  assert.deepEqual(duplicateFields('{"a":1,"\\u0061":2}'), ['a']);
+  // A value equal to a key, and strings with escaped quotes, are not keys.
+  assert.deepEqual(duplicateFields('{"k":"k","s":"x\\"k\\":","t":["k","k"]}'), []);
+  assert.deepEqual(duplicateFields('{ "x" \n : 1 ,\t"x"\r\n:\n2 , "y": {"z" :1, "z":[{"q":1},{"q":2,"q":3}]}}'), ['x', 'y.z', 'y.z[1].q']);
+  // Malformed text never throws.
+  for (const bad of ['{"a', '{"a":"\\', '{"\\x":1,"\\x":2}', '[[[', '}}}"', '']) assert.ok(Array.isArray(duplicateFields(bad)));
+  assert.deepEqual(duplicateFields('{"\\x":1,"\\x":2}'), ['\\x']);
+});

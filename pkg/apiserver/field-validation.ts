@@ -98,28 +98,33 @@ export function duplicateFields(text: string): string[] {
   const stack: { keys: Set<string> | null; path: string; pendingKey?: string; index: number }[] = [];
   let i = 0;
   const n = text.length;
-  const readString = (): string => {
-    let s = '';
-    i++;
+  // Moves past the string starting at i; returns its decoded value when `decode` is set.
+  const readString = (decode: boolean): string => {
+    const start = ++i;
+    let escaped = false;
     while (i < n) {
-      const c = text[i]!;
-      if (c === '\\') {
-        s += text.slice(i, i + 2);
+      const c = text.charCodeAt(i);
+      if (c === 0x5c) {
+        escaped = true;
         i += 2;
         continue;
       }
-      if (c === '"') {
-        i++;
-        break;
-      }
-      s += c;
+      if (c === 0x22) break;
       i++;
     }
+    const raw = text.slice(start, Math.min(i, n));
+    if (i < n) i++;
+    if (!decode || !escaped) return raw;
     try {
-      return JSON.parse(`"${s}"`) as string;
+      return JSON.parse(`"${raw}"`) as string;
     } catch {
-      return s;
+      return raw;
     }
+  };
+  const isSpace = (j: number): boolean => {
+    const c = text.charCodeAt(j);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+    return c >= 0x80 && /\s/.test(text[j]!);
   };
   const childPath = () => {
     const top = stack[stack.length - 1];
@@ -131,10 +136,11 @@ export function duplicateFields(text: string): string[] {
     const c = text[i]!;
     const top = stack[stack.length - 1];
     if (c === '"') {
-      const s = readString();
-      if (top?.keys && top.pendingKey === undefined) {
+      const atKey = !!top?.keys && top.pendingKey === undefined;
+      const s = readString(atKey);
+      if (atKey && top?.keys) {
         let j = i;
-        while (j < n && /\s/.test(text[j]!)) j++;
+        while (j < n && isSpace(j)) j++;
         if (text[j] === ':') {
           if (top.keys.has(s)) out.push(top.path ? `${top.path}.${s}` : s);
           top.keys.add(s);
