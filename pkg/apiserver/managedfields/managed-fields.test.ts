@@ -316,3 +316,37 @@ test('request helpers: manager from the User-Agent, PatchOptions checks', () => 
   assert.deepEqual(validatePatchOptions(new URLSearchParams('fieldManager=kubectl&force=true'), true), { force: true });
   assert.deepEqual(validatePatchOptions(new URLSearchParams('fieldManager=kubectl&force=false'), true), { force: false });
 });
+
+test('creates of one shape reuse the walk: same entries as the full computation, own time, own copy', () => {
+  const first = upd(deploymentResource, 'memo-test', undefined, deploy());
+  const other = deploy(2);
+  Object.assign(other.metadata!, { name: 'web-2', namespace: 'other', uid: 'u-2', creationTimestamp: '2024-05-01T09:30:00Z' });
+  const second = upd(deploymentResource, 'memo-test', undefined, other, t2);
+  // An empty managedFields list in the request resets them: the same create, never memoized.
+  const full = upd(deploymentResource, 'memo-test', undefined, { ...other, metadata: { ...other.metadata, managedFields: [] as never } }, t2);
+  assert.deepEqual(entries(second), entries(full));
+  assert.equal(entry(second, 'memo-test')!.time, '2024-05-01T12:00:00Z');
+  assert.deepEqual({ ...entry(first, 'memo-test'), time: undefined }, { ...entry(second, 'memo-test'), time: undefined });
+  // Changing what one create returned does not leak into the next.
+  (entry(second, 'memo-test')!.fieldsV1 as Record<string, unknown>)['f:spec'] = {};
+  const third = upd(deploymentResource, 'memo-test', undefined, other, t2);
+  assert.deepEqual(entries(third), entries(full));
+  // Another shape (a new label, another image value in a keyed list item name) is its own entry.
+  const labelled = deploy();
+  labelled.metadata!.labels = { app: 'web', extra: 'x' };
+  const l = upd(deploymentResource, 'memo-test', undefined, labelled, t2);
+  assert.ok((entry(l, 'memo-test')!.fieldsV1 as { 'f:metadata': { 'f:labels': Record<string, unknown> } })['f:metadata']['f:labels']['f:extra']);
+  const renamed = deploy();
+  renamed.spec.template.spec.containers[0].name = 'other';
+  const r = upd(deploymentResource, 'memo-test', undefined, renamed, t2);
+  const containers = (entry(r, 'memo-test')!.fieldsV1 as { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': Record<string, unknown> } } } })['f:spec']['f:template']['f:spec']['f:containers'];
+  assert.deepEqual(Object.keys(containers), ['k:{"name":"other"}']);
+  // Another manager is another entry.
+  assert.deepEqual(summary(upd(deploymentResource, 'memo-other', undefined, other, t2)), ['memo-other/Update']);
+});
+
+test('a create that sets nothing anyone owns records no entry, memoized or not', () => {
+  const bare: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } };
+  assert.equal(upd(configMapResource, 'memo-bare', undefined, bare).metadata?.managedFields, undefined);
+  assert.equal(upd(configMapResource, 'memo-bare', undefined, { ...bare, metadata: { name: 'b', namespace: 'x' } }).metadata?.managedFields, undefined);
+});

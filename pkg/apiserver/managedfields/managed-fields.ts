@@ -327,6 +327,11 @@ function setManagedFields(obj: KubeObject, m: Managed): KubeObject {
  * set. `next` is the object about to be stored; its own `metadata.managedFields` are the request's.
  */
 export function updateManagedFields(ctx: RequestContext, live: KubeObject | undefined, next: KubeObject): KubeObject {
+  if (live === undefined && isMap(next.metadata) && next.metadata.managedFields === undefined) return recordCreate(ctx, next);
+  return updateManagedFieldsSlow(ctx, live, next);
+}
+
+function updateManagedFieldsSlow(ctx: RequestContext, live: KubeObject | undefined, next: KubeObject): KubeObject {
   const managed = decodeLiveOrNew(live, next, !!ctx.subresource);
   const lhs = withoutManagedFields(live);
   const rhs = withoutManagedFields(next)!;
@@ -342,6 +347,77 @@ export function updateManagedFields(ctx: RequestContext, live: KubeObject | unde
     return next;
   }
   return setManagedFields(next, m);
+}
+
+/**
+ * The managed fields of creates, by what was created: objects made from one template (a
+ * ReplicaSet's pods, a benchmark's) differ only in values no field path holds, so the walk and the
+ * encoding are done once per shape. Bounded; the oldest entry goes first.
+ */
+const createMemo = new Map<string, ManagedFieldsEntry[] | null>();
+const createMemoMax = 128;
+const memoIds = new WeakMap<object, number>();
+let memoIdNext = 0;
+
+function memoId(o: object | undefined): number {
+  if (!o) return -1;
+  let id = memoIds.get(o);
+  if (id === undefined) memoIds.set(o, (id = memoIdNext++));
+  return id;
+}
+
+/**
+ * Metadata whose values no field path holds and that differ from one object to the next of one
+ * template: only whether they are there counts (string values all read as "").
+ */
+const shapeOnlyMeta = ['name', 'generateName', 'namespace', 'uid', 'creationTimestamp'] as const;
+
+/** The key of a create: the context, and the object with `shapeOnlyMeta` values blanked. */
+function createKey(ctx: RequestContext, next: KubeObject): string {
+  const meta: Record<string, unknown> = { ...next.metadata };
+  for (const k of shapeOnlyMeta) if (typeof meta[k] === 'string') meta[k] = '';
+  // The type and the reset fields are fixed per resource and subresource; the ids tell them apart.
+  return `${memoId(ctx.type)}\u0000${memoId(ctx.ignored)}\u0000${ctx.apiVersion}\u0000${ctx.manager ?? ''}\u0000${ctx.subresource ?? ''}\u0000${JSON.stringify({ ...next, metadata: meta })}`;
+}
+
+/** A create without managed fields in the request: `updateManagedFieldsSlow`'s result, memoized by shape. */
+function recordCreate(ctx: RequestContext, next: KubeObject): KubeObject {
+  let key: string;
+  try {
+    key = createKey(ctx, next);
+  } catch {
+    return updateManagedFieldsSlow(ctx, undefined, next);
+  }
+  const hit = createMemo.get(key);
+  if (hit !== undefined) {
+    createMemo.delete(key);
+    createMemo.set(key, hit);
+    delete next.metadata!.managedFields;
+    if (hit === null) return next;
+    const time = rfc3339(ctx.now);
+    const entries = clone(hit);
+    for (const e of entries) if (e.time !== undefined) e.time = time;
+    next.metadata!.managedFields = entries as never;
+    return next;
+  }
+  const out = updateManagedFieldsSlow(ctx, undefined, next);
+  const entries = out.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
+  // A walk that failed records nothing; it is not remembered (it fails again, as cheaply).
+  if (entries === undefined && !createdWithoutFields(ctx, next)) return out;
+  createMemo.set(key, entries === undefined ? null : clone(entries));
+  if (createMemo.size > createMemoMax) createMemo.delete(createMemo.keys().next().value!);
+  return out;
+}
+
+/** Whether a create records no entry because it set no field anyone owns (not because it failed). */
+function createdWithoutFields(ctx: RequestContext, next: KubeObject): boolean {
+  try {
+    const id = managerIdentifier({ manager: ctx.manager || 'unknown', operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
+    updateInner(ctx, undefined, withoutManagedFields(next)!, emptyManaged(), id);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The applied configuration as the client-side-apply annotation holds it. */

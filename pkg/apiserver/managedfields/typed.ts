@@ -117,6 +117,8 @@ interface Walker {
    * walker that records only differences.
    */
   skipEqual?: boolean;
+  /** Only the callbacks matter: no merged value is built. */
+  discard?: boolean;
 }
 
 function sameForm(a: Resolved, b: Resolved): boolean {
@@ -156,11 +158,11 @@ function mergeMapItems(m: MapAtom, lhs: JSONMap | undefined, rhs: JSONMap | unde
   const out: JSONMap = {};
   const visit = (k: string, l: JSONValue | undefined, r: JSONValue | undefined) => {
     const v = mergeWalk(l, r, fieldType(m, k).type(), [...path, fieldPE(k)], w);
-    if (v !== undefined) out[k] = v;
+    if (v !== undefined && !w.discard) out[k] = v;
   };
   if (lhs) for (const k of Object.keys(lhs)) visit(k, lhs[k], rhs && hasKey(rhs, k) ? rhs[k] : undefined);
   if (rhs) for (const k of Object.keys(rhs)) if (!lhs || !hasKey(lhs, k)) visit(k, undefined, rhs[k]);
-  return Object.keys(out).length > 0 ? out : undefined;
+  return !w.discard && Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
@@ -176,7 +178,7 @@ function mergeListItems(list: ListAtom, lhs: JSONValue[], rhs: JSONValue[], path
   const out: JSONValue[] = [];
   const emit = (pe: PathElement, l: JSONValue | undefined, r: JSONValue | undefined) => {
     const v = mergeWalk(l, r, list.elementType(), [...path, pe], w);
-    if (v !== undefined) out.push(v);
+    if (v !== undefined && !w.discard) out.push(v);
   };
   let li = 0;
   let ri = 0;
@@ -235,6 +237,7 @@ export function compare(lhs: JSONValue | undefined, rhs: JSONValue | undefined, 
     opts: {},
     // Equal values record nothing: neither they nor anything in them was added, removed or changed.
     skipEqual: true,
+    discard: true,
   });
   return c;
 }
