@@ -4,6 +4,7 @@
  */
 import jsonpatch from 'fast-json-patch';
 import * as errors from '../api/errors.js';
+import { clone } from '../api/meta.js';
 
 /** RFC 7386: objects merge recursively, null deletes, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -25,7 +26,7 @@ export function applyJSONPatch(target: unknown, patch: unknown): unknown {
     throw errors.invalidJSONPatch(err.message.split('\n')[0] ?? 'invalid patch');
   }
   try {
-    return jsonpatch.applyPatch(structuredClone(target), patch as jsonpatch.Operation[], false, false).newDocument;
+    return jsonpatch.applyPatch(clone(target), patch as jsonpatch.Operation[], false, false).newDocument;
   } catch (e) {
     throw errors.invalidJSONPatch(e instanceof Error ? e.message.split('\n')[0]! : String(e));
   }

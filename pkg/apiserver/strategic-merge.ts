@@ -8,6 +8,7 @@
  * JSON merge patch, JSON patch or apply patch instead.
  */
 import * as errors from '../api/errors.js';
+import { clone } from '../api/meta.js';
 import type { KubeObject } from '../api/types.js';
 import type { ResourceDef } from '../registry/types.js';
 import { PatchSchema } from '../openapi/patch-meta.js';
@@ -376,7 +377,7 @@ function mergeMap(original: JSONMap, patch: JSONMap, schema: PatchSchema): JSONM
  */
 export function applyStrategicMergePatch(original: Record<string, unknown>, patch: Record<string, unknown>, schema: PatchSchema): Record<string, unknown> {
   try {
-    return mergeMap(structuredClone(original) as JSONMap, structuredClone(patch) as JSONMap, schema);
+    return mergeMap(clone(original) as JSONMap, clone(patch) as JSONMap, schema);
   } catch (e) {
     if (e instanceof PatchError) throw e.badRequest ? errors.badRequest(e.message) : errors.invalidJSONPatch(e.message);
     throw e;
