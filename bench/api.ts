@@ -7,6 +7,8 @@ import { Etcd3 } from 'etcd3';
 import { Agent, request } from 'undici';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { summarize, runConcurrent } from './stats.js';
 
 /** CPU time (user + system) a process has used, in ms, from /proc; NaN when unreadable. */
@@ -28,7 +30,8 @@ export interface ApiBenchResult {
    */
   creates: { concurrency: number; apiPerSec: number; etcdPerSec: number; ratio: number; apiCpuMsPerCreate?: number; etcdCpuMsPerCreate?: number }[];
   get: { p50: number; p99: number };
-  list10k: { rv0: { p50: number; p99: number }; consistent: { p50: number; p99: number } };
+  /** rv0Gzip: RV=0 asking for gzip (as kubectl does), decompressed by the client. */
+  list10k: { rv0: { p50: number; p99: number }; consistent: { p50: number; p99: number }; rv0Gzip?: { p50: number; p99: number } };
   watch: { watchers: number; p50: number; p99: number }[];
 }
 
@@ -201,7 +204,18 @@ export async function benchApi(apiURL: string, etcdEndpoint: string, opts: ApiBe
       };
       result.list10k.rv0 = await listLatency('?resourceVersion=0');
       result.list10k.consistent = await listLatency('');
-      log(`  LIST ${opts.listSize} pods: RV=0 p50 ${result.list10k.rv0.p50.toFixed(0)} ms p99 ${result.list10k.rv0.p99.toFixed(0)} ms; consistent p50 ${result.list10k.consistent.p50.toFixed(0)} ms p99 ${result.list10k.consistent.p99.toFixed(0)} ms`);
+      const gz: number[] = [];
+      for (let i = 0; i < opts.listRuns; i++) {
+        const t = process.hrtime.bigint();
+        const r = await request(`${apiURL}/api/v1/namespaces/${listNs}/pods?resourceVersion=0`, { headers: { 'accept-encoding': 'gzip' }, dispatcher: agent });
+        const body = Buffer.from(await r.body.arrayBuffer());
+        const text = (r.headers['content-encoding'] === 'gzip' ? await promisify(gunzip)(body) : body).toString('utf8');
+        gz.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (i === 0 && !text.includes(last)) throw new Error('gzipped LIST did not return every pod');
+      }
+      const rv0Gzip = summarize(gz);
+      result.list10k.rv0Gzip = rv0Gzip;
+      log(`  LIST ${opts.listSize} pods: RV=0 p50 ${result.list10k.rv0.p50.toFixed(0)} ms p99 ${result.list10k.rv0.p99.toFixed(0)} ms; consistent p50 ${result.list10k.consistent.p50.toFixed(0)} ms p99 ${result.list10k.consistent.p99.toFixed(0)} ms; RV=0 gzipped p50 ${rv0Gzip.p50.toFixed(0)} ms p99 ${rv0Gzip.p99.toFixed(0)} ms`);
     }
 
     // 4. Watch delivery latency: from just before a write is sent to each watcher's receipt of
