@@ -7,7 +7,7 @@
  *
  * WRITE_CPU_PROF=<dir> runs the apiserver with --cpu-prof into that folder (one profile for the
  * whole run; the phases are logged so a profile can be read against them).
- * WRITE_CPU_PHASES=create,binding,status,apply picks phases (default: create,binding,status).
+ * WRITE_CPU_PHASES=create,binding,status,event,apply picks phases (default: create,binding,status).
  */
 import path from 'node:path';
 import { Agent, request } from 'undici';
@@ -70,6 +70,25 @@ async function main(): Promise<void> {
           { status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }], containerStatuses: [{ name: 'c', ready: true, restartCount: 0, image: 'busybox:1.36', imageID: '', state: { running: { startedAt: now } } }] } },
           'application/strategic-merge-patch+json',
         ),
+      );
+    }
+    if (phases.includes('event')) {
+      const now = new Date().toISOString();
+      await measure('event create', (i) =>
+        call('POST', `/api/v1/namespaces/${ns}/events`, {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `p-${i}.${(1e6 + i).toString(16)}`, namespace: ns },
+          involvedObject: { kind: 'Pod', namespace: ns, name: `p-${i}`, uid: `uid-${i}`, apiVersion: 'v1' },
+          reason: 'Scheduled',
+          message: `Successfully assigned ${ns}/p-${i} to n1`,
+          source: { component: 'default-scheduler' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          type: 'Normal',
+          reportingComponent: 'default-scheduler',
+        }),
       );
     }
     if (phases.includes('apply')) {

@@ -350,3 +350,13 @@ test('a create that sets nothing anyone owns records no entry, memoized or not',
   assert.equal(upd(configMapResource, 'memo-bare', undefined, bare).metadata?.managedFields, undefined);
   assert.equal(upd(configMapResource, 'memo-bare', undefined, { ...bare, metadata: { name: 'b', namespace: 'x' } }).metadata?.managedFields, undefined);
 });
+
+test('kinds whose creates never share a shape stop using the memo, with the same results', () => {
+  const cm = (i: number): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' }, data: { [`k${i}`]: 'v' } });
+  for (let i = 0; i < 80; i++) {
+    const got = upd(configMapResource, 'memo-unique', undefined, cm(i), t2);
+    const full = upd(configMapResource, 'memo-unique', undefined, { ...cm(i), metadata: { ...cm(i).metadata, managedFields: [] as never } }, t2);
+    assert.deepEqual(entries(got), entries(full));
+    assert.ok((entry(got, 'memo-unique')!.fieldsV1 as { 'f:data': Record<string, unknown> })['f:data'][`f:k${i}`]);
+  }
+});

@@ -380,8 +380,36 @@ function createKey(ctx: RequestContext, next: KubeObject): string {
   return `${memoId(ctx.type)}\u0000${memoId(ctx.ignored)}\u0000${ctx.apiVersion}\u0000${ctx.manager ?? ''}\u0000${ctx.subresource ?? ''}\u0000${JSON.stringify({ ...next, metadata: meta })}`;
 }
 
+/**
+ * How the memo fares per type. Kinds whose objects rarely share a shape (events: every message
+ * differs) skip it for a while rather than pay for keys that never hit.
+ */
+interface MemoStats {
+  hits: number;
+  misses: number;
+  /** Creates left to do without the memo. */
+  bypass: number;
+}
+const memoStats = new WeakMap<Atom, MemoStats>();
+
+function statsFor(type: Atom): MemoStats {
+  let st = memoStats.get(type);
+  if (!st) memoStats.set(type, (st = { hits: 0, misses: 0, bypass: 0 }));
+  return st;
+}
+
 /** A create without managed fields in the request: `updateManagedFieldsSlow`'s result, memoized by shape. */
 function recordCreate(ctx: RequestContext, next: KubeObject): KubeObject {
+  const st = statsFor(ctx.type);
+  if (st.bypass > 0) {
+    st.bypass--;
+    return updateManagedFieldsSlow(ctx, undefined, next);
+  }
+  if (st.misses >= 32) {
+    if (st.hits * 4 < st.misses) st.bypass = 1024;
+    st.hits = 0;
+    st.misses = 0;
+  }
   let key: string;
   try {
     key = createKey(ctx, next);
@@ -390,6 +418,7 @@ function recordCreate(ctx: RequestContext, next: KubeObject): KubeObject {
   }
   const hit = createMemo.get(key);
   if (hit !== undefined) {
+    st.hits++;
     createMemo.delete(key);
     createMemo.set(key, hit);
     delete next.metadata!.managedFields;
@@ -400,6 +429,7 @@ function recordCreate(ctx: RequestContext, next: KubeObject): KubeObject {
     next.metadata!.managedFields = entries as never;
     return next;
   }
+  st.misses++;
   const out = updateManagedFieldsSlow(ctx, undefined, next);
   const entries = out.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
   // A walk that failed records nothing; it is not remembered (it fails again, as cheaply).
