@@ -150,3 +150,19 @@ test('ResourceQuota usage and the "must specify" constraint', () => {
   const svc = usageOf('', 'services', { metadata: {}, spec: { type: 'NodePort', ports: [{ port: 80 }, { port: 443 }] } });
   assert.equal(formatQuantity(svc.get('services.nodeports')!), '2');
 });
+
+test('Priority: a new or removed global default is seen by the next pod (the default is remembered per revision)', async () => {
+  const st = new FakeClusterState().add('scheduling.k8s.io', 'priorityclasses', { metadata: { name: 'normal' }, value: 10, globalDefault: true });
+  const p = priority(st);
+  const first = pod();
+  await run(p, attrs('pods', 'CREATE', first));
+  assert.equal(first.spec.priority, 10);
+  st.add('scheduling.k8s.io', 'priorityclasses', { metadata: { name: 'normal' }, value: 10 }, { metadata: { name: 'higher' }, value: 50, globalDefault: true });
+  const second = pod();
+  await run(p, attrs('pods', 'CREATE', second));
+  assert.deepEqual([second.spec.priorityClassName, second.spec.priority], ['higher', 50]);
+  st.remove('scheduling.k8s.io', 'priorityclasses', undefined, 'higher');
+  const third = pod();
+  await run(p, attrs('pods', 'CREATE', third));
+  assert.deepEqual([third.spec.priorityClassName, third.spec.priority], [undefined, 0]);
+});

@@ -37,6 +37,16 @@ export function priority(state: ClusterState): AdmissionPlugin {
       throw e;
     }
   };
+  // The global default as of the cache's revision: pods without a class would otherwise scan and
+  // sort every PriorityClass on each create.
+  let defaultMemo: { revision: number; pc: StoredObject | undefined } | undefined;
+  const defaultClass = (): StoredObject | undefined => {
+    const revision = state.revision(schedulingGroup, 'priorityclasses');
+    if (revision > 0 && defaultMemo?.revision === revision) return defaultMemo.pc;
+    const pc = globalDefault(state.list(schedulingGroup, 'priorityclasses'));
+    defaultMemo = revision > 0 ? { revision, pc } : undefined;
+    return pc;
+  };
   return {
     name: 'Priority',
     async admit(a) {
@@ -44,7 +54,7 @@ export function priority(state: ClusterState): AdmissionPlugin {
       const spec = (a.object.spec ??= {});
       let pc: StoredObject | undefined;
       if (!spec.priorityClassName) {
-        pc = globalDefault(state.list(schedulingGroup, 'priorityclasses'));
+        pc = defaultClass();
         if (pc) spec.priorityClassName = pc.metadata.name;
       } else {
         pc = await lookup(spec.priorityClassName);

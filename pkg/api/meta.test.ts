@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clone, deepEqual } from './meta.js';
+import { clone, deepEqual, nowRFC3339 } from './meta.js';
 
 const viaJSON = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
 
@@ -54,4 +54,10 @@ test('clone of what JSON cannot encode throws as JSON does', () => {
   cyclic.self = cyclic;
   assert.throws(() => clone(cyclic));
   assert.throws(() => clone({ big: 1n }));
+});
+
+test('nowRFC3339: second precision, also for years with a longer ISO form', () => {
+  assert.equal(nowRFC3339(new Date(Date.UTC(2024, 4, 1, 10, 0, 0, 123))), '2024-05-01T10:00:00Z');
+  assert.equal(nowRFC3339(new Date(0)), '1970-01-01T00:00:00Z');
+  assert.equal(nowRFC3339(new Date(Date.UTC(12000, 0, 1))), '+012000-01-01T00:00:00Z');
 });

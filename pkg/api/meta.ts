@@ -4,7 +4,9 @@ import type { KubeObject } from './types.js';
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
 export function nowRFC3339(now: Date = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const s = now.toISOString();
+  // `YYYY-MM-DDTHH:MM:SS.sssZ`; years outside 0000-9999 have a longer form.
+  return s.length === 24 ? `${s.slice(0, 19)}Z` : s.replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** RFC 3339 with microseconds, as metav1.MicroTime marshals (events, leases). */

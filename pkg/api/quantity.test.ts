@@ -91,3 +91,14 @@ test('rounding and scaled values', () => {
   defaultResourceList(list);
   assert.deepEqual(list, { cpu: '500m', memory: '1Gi', bad: 'x' });
 });
+
+test('canonical forms are the same when remembered', () => {
+  for (let round = 0; round < 2; round++) {
+    assert.equal(canonicalQuantity('10m', true), '10m');
+    assert.equal(canonicalQuantity('0.5', true), '500m');
+    assert.equal(canonicalQuantity('1.0001', true), '1001m');
+    assert.equal(canonicalQuantity('1.0001', false), '1000100u');
+    assert.equal(canonicalQuantity('nonsense', true), 'nonsense');
+    assert.equal(canonicalQuantity(2, true), '2');
+  }
+});

@@ -205,8 +205,23 @@ export function formatQuantity(q: Quantity): string {
   return e === 0 ? `${m}` : `${m}e${e}`;
 }
 
+/** Canonical forms of the quantity strings seen lately (the same few values in every pod). */
+const canonicalMemo = new Map<string, unknown>();
+const canonicalMemoMax = 512;
+
 /** Parses and writes back in canonical form; an unparsable value is returned as it was. */
 export function canonicalQuantity(v: unknown, roundToMilli = false): unknown {
+  if (typeof v !== 'string') return canonicalQuantityOf(v, roundToMilli);
+  const key = (roundToMilli ? 'm' : '-') + v;
+  const hit = canonicalMemo.get(key);
+  if (hit !== undefined) return hit;
+  const out = canonicalQuantityOf(v, roundToMilli);
+  if (canonicalMemo.size >= canonicalMemoMax) canonicalMemo.clear();
+  canonicalMemo.set(key, out);
+  return out;
+}
+
+function canonicalQuantityOf(v: unknown, roundToMilli: boolean): unknown {
   const q = tryParseQuantity(v);
   if (!q) return v;
   return formatQuantity(roundToMilli ? roundUpQuantity(q, -3) : q);

@@ -17,7 +17,7 @@
  *   annotation accounts for are forced, and that annotation is kept up to date.
  */
 import * as errors from '../../api/errors.js';
-import { clone } from '../../api/meta.js';
+import { clone, nowRFC3339 } from '../../api/meta.js';
 import type { KubeObject, StatusCause } from '../../api/types.js';
 import { FieldSet, makePath, pathString, type Path } from './fieldpath.js';
 import { type Atom, resolveFor } from './schema.js';
@@ -209,7 +209,7 @@ export interface RequestContext {
 }
 
 function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return nowRFC3339(d);
 }
 
 /** A copy of the object, as JSON (undefined members dropped), without its managed fields. */
