@@ -226,6 +226,7 @@ export class FieldSet {
   union(o: FieldSet): FieldSet {
     const members = mergeSorted(this.members, o.members);
     const children: SetNode[] = [];
+    let same = members.length === this.members.length;
     let i = 0;
     let j = 0;
     while (i < this.children.length || j < o.children.length) {
@@ -237,14 +238,18 @@ export class FieldSet {
         i++;
       } else if (c > 0) {
         children.push(b!);
+        same = false;
         j++;
       } else {
-        children.push({ pe: a!.pe, set: a!.set.union(b!.set) });
+        const u = a!.set.union(b!.set);
+        if (u !== a!.set) same = false;
+        children.push({ pe: a!.pe, set: u });
         i++;
         j++;
       }
     }
-    return new FieldSet(members, children);
+    // Nothing added: this set itself (sets are not changed once built).
+    return same ? this : new FieldSet(members, children);
   }
 
   intersection(o: FieldSet): FieldSet {
@@ -263,25 +268,33 @@ export class FieldSet {
   difference(o: FieldSet): FieldSet {
     const members = this.members.filter((m) => !o.hasMember(m));
     const children: SetNode[] = [];
+    let same = members.length === this.members.length;
     for (const c of this.children) {
       const oc = o.child(c.pe);
       const s = oc ? c.set.difference(oc) : c.set;
+      if (s !== c.set) same = false;
       if (!s.empty()) children.push({ pe: c.pe, set: s });
     }
-    return new FieldSet(members, children);
+    // Nothing removed: this set itself (sets are not changed once built).
+    return same && children.length === this.children.length ? this : new FieldSet(members, children);
   }
 
   /** Like difference, but a member of o also removes everything below it. */
   recursiveDifference(o: FieldSet): FieldSet {
     const members = this.members.filter((m) => !o.hasMember(m));
     const children: SetNode[] = [];
+    let same = members.length === this.members.length;
     for (const c of this.children) {
-      if (o.hasMember(c.pe)) continue;
+      if (o.hasMember(c.pe)) {
+        same = false;
+        continue;
+      }
       const oc = o.child(c.pe);
       const s = oc ? c.set.recursiveDifference(oc) : c.set;
+      if (s !== c.set) same = false;
       if (!s.empty()) children.push({ pe: c.pe, set: s });
     }
-    return new FieldSet(members, children);
+    return same && children.length === this.children.length ? this : new FieldSet(members, children);
   }
 
   /** Only the members that have no children of their own. */

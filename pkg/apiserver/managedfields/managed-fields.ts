@@ -65,7 +65,49 @@ export function managerIdentifier(e: Pick<ManagedFieldsEntry, 'manager' | 'opera
   return JSON.stringify(id);
 }
 
-function parseIdentifier(id: string): ManagedFieldsEntry {
+/**
+ * Decoded FieldsV1 by their JSON text: entries a write leaves alone are not parsed again on the
+ * next write. Field sets are never changed once built, so one can serve every request.
+ */
+const decodedSets = new Map<string, FieldSet>();
+const decodedSetsMax = 512;
+/** The FieldsV1 of sets encoded before (a copy is handed out each time). */
+const encodedSets = new WeakMap<FieldSet, JSONMap>();
+
+function decodeSet(fieldsV1: unknown): FieldSet {
+  if (fieldsV1 === undefined || fieldsV1 === null) return FieldSet.empty();
+  if (!isMap(fieldsV1)) return FieldSet.fromFieldsV1(fieldsV1);
+  const key = JSON.stringify(fieldsV1);
+  const hit = decodedSets.get(key);
+  if (hit) return hit;
+  const set = FieldSet.fromFieldsV1(fieldsV1);
+  if (decodedSets.size >= decodedSetsMax) decodedSets.clear();
+  decodedSets.set(key, set);
+  return set;
+}
+
+function encodeSet(set: FieldSet): JSONMap {
+  const known = encodedSets.get(set);
+  if (known) return clone(known);
+  const out = set.toFieldsV1();
+  encodedSets.set(set, clone(out));
+  return out;
+}
+
+const parsedIds = new Map<string, Readonly<ManagedFieldsEntry>>();
+
+/** The entry an identifier stands for (remembered: the same few managers write again and again). */
+function parseIdentifier(id: string): Readonly<ManagedFieldsEntry> {
+  let e = parsedIds.get(id);
+  if (!e) {
+    e = Object.freeze(parseIdentifierText(id));
+    if (parsedIds.size >= 1024) parsedIds.clear();
+    parsedIds.set(id, e);
+  }
+  return e;
+}
+
+function parseIdentifierText(id: string): ManagedFieldsEntry {
   try {
     const v = JSON.parse(id) as unknown;
     return isMap(v) ? (v as ManagedFieldsEntry) : { manager: id };
@@ -87,7 +129,7 @@ export function decodeManagedFields(entries: unknown): Managed {
     if (e.fieldsType === undefined || e.fieldsType === '') throw new Error(`missing fieldsType in managed fields entry ${i}`);
     if (e.fieldsType !== 'FieldsV1') throw new Error(`invalid fieldsType ${JSON.stringify(e.fieldsType)} in managed fields entry ${i}`);
     const id = managerIdentifier(e);
-    const set = e.fieldsV1 === undefined || e.fieldsV1 === null ? FieldSet.empty() : FieldSet.fromFieldsV1(e.fieldsV1);
+    const set = decodeSet(e.fieldsV1);
     m.fields.set(id, { set, apiVersion: e.apiVersion, applied: e.operation === 'Apply' });
     m.times.set(id, typeof e.time === 'string' ? e.time : undefined);
   });
@@ -119,7 +161,7 @@ export function encodeManagedFields(m: Managed): ManagedFieldsEntry[] | undefine
     const t = m.times.get(id);
     if (t) e.time = t;
     e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = vs.set.toFieldsV1();
+    e.fieldsV1 = encodeSet(vs.set);
     if (base.subresource) e.subresource = base.subresource;
     if (!e.manager) delete e.manager;
     out.push(e);
@@ -277,7 +319,7 @@ function updateInner(ctx: RequestContext, live: JSONMap | undefined, next: JSONM
   if (vs) {
     fields.delete(currentOperation);
     const prev = fields.get(id);
-    fields.set(id, { set: prev ? vs.set.union(prev.set) : vs.set, apiVersion: vs.apiVersion, applied: false });
+    fields.set(id, { set: prev ? prev.set.union(vs.set) : vs.set, apiVersion: vs.apiVersion, applied: false });
     // Upstream's scale handler rebuilds scale entries without their time.
     times.set(id, ctx.subresource === 'scale' ? undefined : rfc3339(ctx.now));
   }
