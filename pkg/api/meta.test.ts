@@ -61,3 +61,15 @@ test('nowRFC3339: second precision, also for years with a longer ISO form', () =
   assert.equal(nowRFC3339(new Date(0)), '1970-01-01T00:00:00Z');
   assert.equal(nowRFC3339(new Date(Date.UTC(12000, 0, 1))), '+012000-01-01T00:00:00Z');
 });
+
+test('deepEqual: member order and undefined members do not matter', () => {
+  assert.ok(deepEqual({ a: 1, b: { c: [1, { d: 2 }] } }, { b: { c: [1, { d: 2 }] }, a: 1 }));
+  assert.ok(deepEqual({ a: 1, u: undefined }, { a: 1 }));
+  assert.ok(deepEqual({ a: 1 }, { u: undefined, a: 1 }));
+  assert.ok(!deepEqual({ a: 1 }, { a: 1, b: 2 }));
+  assert.ok(!deepEqual({ a: 1, b: 2 }, { a: 1, c: 2 }));
+  assert.ok(!deepEqual({ a: [1, 2] }, { a: [2, 1] }));
+  assert.ok(!deepEqual({ a: null }, { a: {} }));
+  assert.ok(!deepEqual([], {}));
+  assert.ok(!deepEqual({ a: undefined, b: 1 }, { a: 1 }));
+});

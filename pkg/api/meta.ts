@@ -36,6 +36,8 @@ export function objectKey(obj: KubeObject): string {
   return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? '');
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 /** Structural equality for JSON values; key order does not matter. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -48,11 +50,15 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(b)) return false;
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!deepEqual(ao[k], bo[k])) return false;
-  return true;
+  let n = 0;
+  for (const k in ao) {
+    if (!hasOwn.call(ao, k) || ao[k] === undefined) continue;
+    if (!deepEqual(ao[k], bo[k])) return false;
+    n++;
+  }
+  let m = 0;
+  for (const k in bo) if (hasOwn.call(bo, k) && bo[k] !== undefined) m++;
+  return n === m;
 }
 
 /**
@@ -64,7 +70,6 @@ export function clone<T>(v: T): T {
   return v === undefined ? v : (copyJSON(v) as T);
 }
 
-const hasOwn = Object.prototype.hasOwnProperty;
 
 function copyJSON(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) {

@@ -554,7 +554,7 @@ export class RegistryStore {
     const currentRV = Number(current.metadata.resourceVersion);
     // Without a resourceVersion precondition a lost race is retried on the fresh object.
     const retryable = (e: unknown) => isStorageError(e, 'Conflict') && !hasPrecondition && attempt < 10;
-    if (deepEqual(stripRV(next), stripRV(current))) return { object: current, changed: false };
+    if (equalButRV(next, current)) return { object: current, changed: false };
     if (opts.dryRun) return { object: next, changed: true };
     // An object being deleted whose last finalizer went away is removed now.
     if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length && !hasSpecFinalizers(def, next)) {
@@ -746,7 +746,7 @@ export class RegistryStore {
       }
       if (m.deletionGracePeriodSeconds === undefined) m.deletionGracePeriodSeconds = 0;
       def.strategy.prepareForDelete?.(next);
-      if (deepEqual(stripRV(next), stripRV(current))) return { object: current, deleted: false };
+      if (equalButRV(next, current)) return { object: current, deleted: false };
       if (opts.dryRun) return { object: next, deleted: false };
       try {
         const stored = await this.etcd.update(key, this.toStorage(def, next), Number(current.metadata.resourceVersion), def.plural);
@@ -885,10 +885,25 @@ export class RegistryStore {
   }
 }
 
-function stripRV(o: StoredObject): StoredObject {
-  const c = { ...o, metadata: { ...o.metadata } };
-  delete c.metadata.resourceVersion;
-  return c;
+/** Whether two objects are the same but for metadata.resourceVersion (without copying them). */
+function equalButRV(a: StoredObject, b: StoredObject): boolean {
+  return sameMembers(a, b, (k, x, y) => (k === 'metadata' ? sameMembers(x, y, (k2, x2, y2) => k2 === 'resourceVersion' || deepEqual(x2, y2)) : deepEqual(x, y)));
+}
+
+/** deepEqual of two maps whose members are compared by `eq` (undefined members do not count). */
+function sameMembers(a: unknown, b: unknown, eq: (k: string, x: unknown, y: unknown) => boolean): boolean {
+  if (typeof a !== 'object' || a === null || Array.isArray(a) || typeof b !== 'object' || b === null || Array.isArray(b)) return deepEqual(a, b);
+  const own = (m: object, k: string): unknown => (Object.prototype.hasOwnProperty.call(m, k) ? (m as Record<string, unknown>)[k] : undefined);
+  for (const k of Object.keys(a)) {
+    const x = own(a, k);
+    const y = own(b, k);
+    if ((x !== undefined || y !== undefined) && !eq(k, x, y)) return false;
+  }
+  for (const k of Object.keys(b)) {
+    const y = own(b, k);
+    if (own(a, k) === undefined && y !== undefined && !eq(k, undefined, y)) return false;
+  }
+  return true;
 }
 
 /** Whether anything other than metadata and status differs: what bumps metadata.generation. */
