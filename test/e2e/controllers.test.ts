@@ -23,12 +23,11 @@ import { defaultHostNetwork, nodeNetwork } from '../../pkg/launcher/network.js';
 import { loadKubeConfig } from '../../pkg/client/kubeconfig.js';
 import { RestClient, isNotFound, resources, type GroupVersionResource } from '../../pkg/client/rest.js';
 import type { Pod } from '../../pkg/api/types.js';
-import { nodeTestsSupported } from '../harness/containerd.js';
+import { launcherClusterSkip, until as waitUntil } from '../harness/cluster.js';
 import { kubectl, kubectlOK } from '../harness/kubectl.js';
 import { RolloutBounds, isPodReady, livePods, watchNamespacePods } from '../harness/pod-watch.js';
 
-const support = nodeTestsSupported();
-const skip = !support.ok ? support.why : fs.existsSync('/sys/class/net/keelson0') ? 'a keelson cluster already runs on this machine' : undefined;
+const skip = launcherClusterSkip();
 let opts: ClusterOptions;
 let kubeconfig = '';
 let client: RestClient;
@@ -42,20 +41,7 @@ const jobs = gvr('batch', 'v1', 'jobs');
 const k = (args: string[], input?: string) => kubectlOK('1.33', kubeconfig, args, { timeoutMs: 240_000, input });
 const apply = (ns: string, ...objs: object[]) => k(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 180_000, intervalMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 180_000, intervalMs = 1000): Promise<T> => waitUntil(what, fn, timeoutMs, intervalMs);
 
 async function pods(ns: string, labelSelector?: string): Promise<Pod[]> {
   return (await client.list<Pod>(resources.pods, ns, labelSelector ? { labelSelector } : {})).items;

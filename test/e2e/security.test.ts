@@ -16,12 +16,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { up, down, defaultClusterOptions, type ClusterOptions } from '../../pkg/launcher/cluster.js';
-import { nodeTestsSupported } from '../harness/containerd.js';
+import { launcherClusterSkip, until } from '../harness/cluster.js';
 import { execFileSync } from 'node:child_process';
 import { kubectl, kubectlOK } from '../harness/kubectl.js';
 
-const support = nodeTestsSupported();
-const skip = !support.ok ? support.why : fs.existsSync('/sys/class/net/keelson0') ? 'a keelson cluster already runs on this machine' : undefined;
+const skip = launcherClusterSkip();
 const V = '1.33';
 const NS = 'sec';
 let opts: ClusterOptions;
@@ -29,21 +28,6 @@ let kubeconfig = '';
 const lines: string[] = [];
 
 const k = (args: string[], input?: string) => kubectlOK(V, kubeconfig, args, { timeoutMs: 120_000, ...(input === undefined ? {} : { input }) });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 before(async () => {
   if (skip) return;
